@@ -1,0 +1,95 @@
+"""The unsigned plaintext beside a SignedToken must say what the token signs.
+
+A CheckoutLicense response carries ``LicenseArn``, ``NodeId``, ``EntitlementsAllowed``...
+next to the token, unsigned. Code that reads them trusts whoever edited the file, so
+each one the token also signs is compared, and the result exposes only signed values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ._claims import Claims
+from ._errors import Reason, TokenRejected
+from ._times import parse_iso8601
+
+__all__ = ["check_envelope"]
+
+# Plaintext member -> Claims field holding the signed value.
+_STRING_FIELDS = (
+    ("LicenseArn", "license_arn"),
+    ("LicenseConsumptionToken", "license_consumption_token"),
+    ("NodeId", "node_id"),
+    ("CheckoutType", "checkout_type"),
+    ("ProductSKU", "product_sku"),
+)
+_TIME_FIELDS = (("IssuedAt", "issued_at_epoch"), ("Expiration", "expiration_epoch"))
+
+
+def check_envelope(envelope: Mapping[str, Any], claims: Claims) -> None:
+    """Raise ``TokenRejected(envelope_mismatch)`` if plaintext and signed values differ."""
+    for member, field in _STRING_FIELDS:
+        plain = envelope.get(member)
+        signed = getattr(claims, field)
+        if plain is not None and signed is not None and plain != signed:
+            raise _mismatch(member, f"{_preview(plain)}, signed {_preview(signed)}")
+    for member, field in _TIME_FIELDS:
+        plain = envelope.get(member)
+        if plain is not None:
+            instant = _instant(member, plain)
+            if instant != getattr(claims, field):
+                raise _mismatch(member, f"{_preview(plain)}, which is not the signed instant")
+    plain_entitlements = envelope.get("EntitlementsAllowed")
+    if plain_entitlements is not None and "entitlementsAllowed" in claims.raw:
+        signed = {(e.name, e.value, e.unit) for e in claims.entitlements}
+        if _entitlement_set(plain_entitlements) != signed:
+            raise _mismatch("EntitlementsAllowed", "a different set of entitlements than the token signs")
+    plain_metadata = envelope.get("CheckoutMetadata")
+    if plain_metadata is not None and "checkoutMetadata" in claims.raw:
+        if _metadata_object(plain_metadata) != dict(claims.checkout_metadata):
+            raise _mismatch("CheckoutMetadata", "different metadata than the token signs")
+
+
+def _instant(member: str, value: object) -> float:
+    if isinstance(value, datetime):
+        # boto3 may hand back datetimes; a naive one is UTC, like a zone-less string.
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    try:
+        return parse_iso8601(value).timestamp()
+    except ValueError as exc:
+        raise _mismatch(member, f"unreadable: {exc}") from None
+
+
+def _entitlement_set(value: object) -> set[tuple[object, object, object]] | None:
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        return None
+    try:
+        return {(item.get("Name"), item.get("Value"), item.get("Unit")) for item in value}
+    except TypeError:  # unhashable junk in a field
+        return None
+
+
+def _metadata_object(value: object) -> dict[object, object] | None:
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        return None
+    pairs = [(item.get("Name"), item.get("Value")) for item in value]
+    try:
+        metadata = dict(pairs)
+    except TypeError:
+        return None
+    return metadata if len(metadata) == len(pairs) else None
+
+
+def _preview(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _mismatch(member: str, detail: str) -> TokenRejected:
+    return TokenRejected(
+        Reason.envelope_mismatch,
+        f"plaintext {member} is {detail}: the response was altered after checkout; "
+        "trust only the signed token",
+    )

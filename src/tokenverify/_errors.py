@@ -1,0 +1,59 @@
+"""The one exception a bad token raises, and the reason codes it carries.
+
+Exception tree::
+
+    ValueError
+    ├── TokenRejected   a token, response or file was refused; `.reason` says why
+    └── InvalidKey      key material was refused when it was registered or loaded
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["InvalidKey", "Reason", "TokenRejected"]
+
+
+class Reason(enum.StrEnum):
+    """Why a token was rejected. The values are stable, short snake_case codes."""
+
+    malformed = "malformed"
+    too_large = "too_large"
+    unsupported_algorithm = "unsupported_algorithm"
+    unsupported_header = "unsupported_header"
+    unknown_key = "unknown_key"
+    key_not_valid = "key_not_valid"
+    bad_signature = "bad_signature"
+    invalid_claims = "invalid_claims"
+    not_yet_valid = "not_yet_valid"
+    expired = "expired"
+    node_mismatch = "node_mismatch"
+    license_mismatch = "license_mismatch"
+    product_mismatch = "product_mismatch"
+    entitlement_missing = "entitlement_missing"
+    entitlement_insufficient = "entitlement_insufficient"
+    envelope_mismatch = "envelope_mismatch"
+
+
+class TokenRejected(ValueError):
+    """A checkout token (or the response or file around it) was refused.
+
+    ``reason`` is a :class:`Reason`; ``description`` says what was wrong and what to
+    do about it. ``str(error)`` is ``"{reason}: {description}"``.
+    """
+
+    reason: Reason
+    description: str
+
+    def __init__(self, reason: Reason, description: str) -> None:
+        super().__init__(f"{reason.value}: {description}")
+        self.reason = reason
+        self.description = description
+
+    def __reduce__(self) -> tuple[type[TokenRejected], tuple[Reason, str]]:
+        # Picklable as itself, so process pools (audits) carry the reason across.
+        return (type(self), (self.reason, self.description))
+
+
+class InvalidKey(ValueError):
+    """Key material was refused: unparsable, private, weak, or unfit for its algorithms."""

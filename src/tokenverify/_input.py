@@ -1,0 +1,114 @@
+"""Whatever the caller holds, find the token (and the plaintext envelope around it).
+
+Accepted: a boto3 CheckoutLicense / CheckoutBorrowLicense response dict, the same saved
+as JSON text or bytes, a bare compact token (str or bytes; surrounding whitespace is
+stripped), or an ``os.PathLike`` naming a file that holds either. A plain ``str`` is
+never taken for a path: a token and a file name must not be confusable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from . import _json
+from ._errors import Reason, TokenRejected
+
+__all__ = ["CheckoutSource", "TokenInput", "read_input"]
+
+CheckoutSource = Mapping[str, Any] | str | bytes | bytearray | memoryview | os.PathLike[str]
+_WHITESPACE = b" \t\r\n"
+
+
+class TokenInput(NamedTuple):
+    """The compact token, and the response it came in when there was one."""
+
+    token: bytes
+    envelope: Mapping[str, Any] | None
+
+
+def read_input(source: object, max_size: int) -> TokenInput:
+    """Normalise ``source``; anything unreadable becomes ``TokenRejected``.
+
+    ``max_size`` bounds the token; a response or file may be four times that plus 64 KiB
+    (plaintext entitlements repeat the signed ones).
+    """
+    if isinstance(source, Mapping):
+        return _from_response(source)
+    if isinstance(source, os.PathLike):
+        return _from_bytes(_read_file(source, _document_limit(max_size)), max_size)
+    if isinstance(source, str):
+        if len(source) > _document_limit(max_size):
+            raise _too_large(len(source), max_size)
+        try:
+            return _from_bytes(source.encode("ascii"), max_size)
+        except UnicodeEncodeError:
+            # Only a JSON document may legitimately hold non-ASCII (in plaintext fields).
+            return _from_bytes(source.encode("utf-8", "surrogatepass"), max_size)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _from_bytes(bytes(source), max_size)
+    raise TokenRejected(
+        Reason.malformed,
+        f"cannot verify a {type(source).__name__}: pass a checkout response (dict, JSON "
+        "text or bytes), a compact token, or a path",
+    )
+
+
+def _document_limit(max_size: int) -> int:
+    return 4 * max_size + 65536
+
+
+def _from_bytes(data: bytes, max_size: int) -> TokenInput:
+    if len(data) > _document_limit(max_size):
+        raise _too_large(len(data), max_size)
+    data = data.strip(_WHITESPACE)
+    if data[:1] != b"{":
+        return TokenInput(data, None)
+    try:
+        document = _json.loads_object(data)
+    except ValueError as exc:
+        raise TokenRejected(Reason.malformed, f"response JSON is not valid: {exc}") from None
+    return _from_response(document)
+
+
+def _from_response(response: Mapping[str, Any]) -> TokenInput:
+    token = response.get("SignedToken")
+    if token is None:
+        raise TokenRejected(
+            Reason.malformed,
+            "no SignedToken in this response; save the whole CheckoutLicense or "
+            "CheckoutBorrowLicense response, or pass the token itself",
+        )
+    if isinstance(token, str):
+        try:
+            token_bytes = token.encode("ascii")
+        except UnicodeEncodeError:
+            raise TokenRejected(Reason.malformed, "SignedToken contains non-ASCII characters") from None
+    elif isinstance(token, bytes):
+        token_bytes = token
+    else:
+        raise TokenRejected(Reason.malformed, f"SignedToken is a {type(token).__name__}, not a string")
+    return TokenInput(token_bytes.strip(_WHITESPACE), response)
+
+
+def _read_file(path: os.PathLike[str], limit: int) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise TokenRejected(
+            Reason.malformed, f"cannot read {os.fspath(path)!r}: {exc.strerror or exc}"
+        ) from None
+    if len(data) > limit:
+        raise TokenRejected(
+            Reason.too_large, f"{os.fspath(path)!r} is over {limit} bytes; it is not a checkout"
+        )
+    return data
+
+
+def _too_large(size: int, max_size: int) -> TokenRejected:
+    return TokenRejected(
+        Reason.too_large,
+        f"input is {size} bytes, over the limit for a token of at most {max_size} characters",
+    )

@@ -1,0 +1,143 @@
+"""The keys file: a registry saved as JSON, validated by a pydantic model on load.
+
+Imported lazily by ``KeyRegistry.save``/``load`` and the CLI, never by ``import
+tokenverify``: pydantic costs about 110 ms to import, more than a whole launch check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from ._errors import InvalidKey
+
+if TYPE_CHECKING:
+    from ._registry import KeyRegistry
+
+__all__ = ["KeyFile", "KeyFileEntry", "json_schema", "load_registry", "save_registry"]
+
+_MAX_KEYS_FILE = 16 << 20
+
+
+class KeyFileEntry(BaseModel):
+    """One trusted public key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fingerprint: str = Field(
+        min_length=1,
+        max_length=256,
+        description="Issuer key fingerprint, e.g. 'aws:111122223333:My Company:issuer-fingerprint'.",
+    )
+    public_key: str = Field(description="The public key as an SPKI PEM block.")
+    algorithms: list[
+        Literal["PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"]
+    ] = Field(min_length=1, description="JWS algorithms this key may verify.")
+    not_before: AwareDatetime | None = Field(None, description="Key not valid for tokens issued before.")
+    not_after: AwareDatetime | None = Field(None, description="Key not valid for tokens issued after.")
+    label: str | None = Field(None, description="A note for people, e.g. 'KMS key of 2026'.")
+    key_id: str | None = Field(None, description="KMS KeyId or JWK kid; matched against a token's kid.")
+    thumbprint: str | None = Field(
+        None, description="RFC 7638 SHA-256 thumbprint; checked against public_key on load."
+    )
+
+
+class KeyFile(BaseModel):
+    """A tokenverify keys file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["tokenverify-keys"] = "tokenverify-keys"
+    version: Literal[1] = 1
+    keys: list[KeyFileEntry] = Field(default_factory=list)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the keys file."""
+    return KeyFile.model_json_schema()
+
+
+def load_registry(path: str | os.PathLike[str]) -> KeyRegistry:
+    """Read and check a keys file; ``InvalidKey`` names the first problem."""
+    from ._registry import KeyRegistry
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_MAX_KEYS_FILE + 1)
+    except OSError as exc:
+        raise InvalidKey(f"cannot read keys file {os.fspath(path)!r}: {exc.strerror}") from None
+    if len(data) > _MAX_KEYS_FILE:
+        raise InvalidKey(f"keys file {os.fspath(path)!r} is over 16 MiB")
+    try:
+        document = KeyFile.model_validate_json(data, strict=False)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidKey(f"keys file {os.fspath(path)!r}: {where}: {first['msg']}") from None
+    registry = KeyRegistry()
+    for index, entry in enumerate(document.keys):
+        try:
+            (added,) = registry.add(
+                entry.fingerprint,
+                entry.public_key,
+                algorithms=entry.algorithms,
+                not_before=entry.not_before,
+                not_after=entry.not_after,
+                label=entry.label,
+                key_id=entry.key_id,
+            )
+        except (InvalidKey, ValueError) as exc:
+            raise InvalidKey(f"keys file {os.fspath(path)!r}: key {index}: {exc}") from None
+        if entry.thumbprint is not None and entry.thumbprint != added.thumbprint:
+            raise InvalidKey(
+                f"keys file {os.fspath(path)!r}: key {index}: thumbprint {entry.thumbprint} "
+                f"does not match its public key ({added.thumbprint}); the file was edited"
+            )
+    return registry
+
+
+def to_key_file(registry: KeyRegistry) -> KeyFile:
+    """The keys file model of a registry."""
+    return KeyFile(
+        keys=[
+            KeyFileEntry(
+                fingerprint=key.fingerprint,
+                public_key=key.public_pem(),
+                algorithms=sorted(key.algorithms),  # type: ignore[arg-type]
+                not_before=key.not_before,
+                not_after=key.not_after,
+                label=key.label,
+                key_id=key.key_id,
+                thumbprint=key.thumbprint,
+            )
+            for key in registry
+        ]
+    )
+
+
+def save_registry(registry: KeyRegistry, path: str | os.PathLike[str]) -> None:
+    """Write atomically: a reader sees the old file or the new one, never half of one."""
+    text = json.dumps(to_key_file(registry).model_dump(mode="json"), indent=2) + "\n"
+    write_atomically(Path(path), text.encode("utf-8"))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a synced temporary file and a rename."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+

@@ -1,0 +1,144 @@
+"""Strict JWS compact parsing (RFC 7515 section 7.1) with limits checked before decoding.
+
+Parsing trusts nothing: it yields the protected header, the exact signing input and the
+raw signature. The payload stays encoded until its signature has been checked.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from . import _base64url, _json
+from ._algorithms import ALGORITHMS, NEVER_ACCEPTED
+from ._errors import Reason, TokenRejected
+
+__all__ = ["DEFAULT_MAX_TOKEN_SIZE", "CompactToken", "parse_compact"]
+
+#: Tokens longer than this (characters) are refused before anything is decoded.
+DEFAULT_MAX_TOKEN_SIZE = 64 * 1024
+# A header names an algorithm and perhaps a kid; anything near this size is an attack.
+_MAX_HEADER_SEGMENT = 4096
+MAX_KID_LENGTH = 256
+# Header members that would change how the token must be processed (RFC 7515 4.1.11,
+# RFC 7797, RFC 7516): we implement none of them, so their presence is a refusal.
+_REFUSED_MEMBERS = ("crit", "b64", "zip", "enc", "cty")
+_ACCEPTED_TYP = frozenset(["jwt", "application/jwt", "jose", "application/jose"])
+# Headers repeat across every token of an issuer; parsing one is pure, so the result of a
+# successful parse is reused. Bounded so that hostile inputs cannot grow it.
+_HEADER_CACHE: dict[bytes, tuple[MappingProxyType[str, Any], str, str | None]] = {}
+_HEADER_CACHE_SIZE = 64
+
+
+class CompactToken(NamedTuple):
+    """A parsed, not yet verified, JWS compact token."""
+
+    header: MappingProxyType[str, Any]
+    algorithm: str
+    kid: str | None
+    signing_input: bytes
+    payload_segment: bytes
+    signature: bytes
+
+
+def parse_compact(token: str | bytes, max_size: int = DEFAULT_MAX_TOKEN_SIZE) -> CompactToken:
+    """Split and check a compact JWS; raise ``TokenRejected`` on anything irregular."""
+    if len(token) > max_size:
+        raise TokenRejected(
+            Reason.too_large,
+            f"token is {len(token)} characters, over the {max_size} limit; "
+            "raise max_token_size only if your issuer really emits tokens this large",
+        )
+    if isinstance(token, str):
+        try:
+            token = token.encode("ascii")
+        except UnicodeEncodeError:
+            raise _malformed("token contains non-ASCII characters") from None
+    elif not isinstance(token, bytes):
+        token = bytes(token)
+    dots = token.count(b".")
+    if dots != 2:
+        if token[:1] == b"{":
+            raise _malformed("JWS JSON serialization is not supported; pass the compact token")
+        if dots == 4:
+            raise _malformed("token has 5 segments: an encrypted JWE, not a signed JWS")
+        raise _malformed(f"token has {dots + 1} segments; a compact JWS has exactly 3")
+    header_segment, payload_segment, signature_segment = token.split(b".")
+    if not header_segment or not payload_segment or not signature_segment:
+        raise _malformed("token has an empty segment (unsigned or detached tokens are refused)")
+    cached = _HEADER_CACHE.get(header_segment)
+    if cached is None:
+        cached = _parse_header(header_segment)
+        if len(_HEADER_CACHE) >= _HEADER_CACHE_SIZE:
+            _HEADER_CACHE.clear()
+        _HEADER_CACHE[header_segment] = cached
+    header, algorithm, kid = cached
+    signature = decode_segment(signature_segment, "signature")
+    return CompactToken(
+        header,
+        algorithm,
+        kid,
+        token[: len(header_segment) + 1 + len(payload_segment)],
+        payload_segment,
+        signature,
+    )
+
+
+def decode_segment(segment: bytes, name: str) -> bytes:
+    """Decode one base64url segment, naming it in the rejection."""
+    try:
+        return _base64url.decode(segment)
+    except ValueError as exc:
+        raise _malformed(f"{name} segment {exc}") from None
+
+
+def _parse_header(segment: bytes) -> tuple[MappingProxyType[str, Any], str, str | None]:
+    if len(segment) > _MAX_HEADER_SEGMENT:
+        raise _malformed(f"header segment is over {_MAX_HEADER_SEGMENT} characters")
+    try:
+        header = _json.loads_object(decode_segment(segment, "header"))
+    except ValueError as exc:
+        if isinstance(exc, TokenRejected):
+            raise
+        raise _malformed(f"header is not a strict JSON object: {exc}") from None
+    if "alg" not in header:
+        raise _malformed("header has no 'alg'")
+    algorithm = header["alg"]
+    if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
+        raise TokenRejected(Reason.unsupported_algorithm, _algorithm_refusal(algorithm))
+    for name in _REFUSED_MEMBERS:
+        if name in header:
+            raise TokenRejected(
+                Reason.unsupported_header,
+                f"header member {name!r} is present; tokenverify implements no JWS "
+                "extensions, compression or encryption, so it refuses the token",
+            )
+    typ = header.get("typ")
+    if typ is not None and (not isinstance(typ, str) or typ.lower() not in _ACCEPTED_TYP):
+        raise TokenRejected(
+            Reason.unsupported_header, f"header 'typ' is {_preview(typ)}; expected 'JWT'"
+        )
+    kid = header.get("kid")
+    if kid is not None and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH):
+        raise _malformed(f"header 'kid' must be a string of 1 to {MAX_KID_LENGTH} characters")
+    return MappingProxyType(header), algorithm, kid
+
+
+def _algorithm_refusal(algorithm: object) -> str:
+    if isinstance(algorithm, str) and (
+        algorithm.strip().lower() == "none" or algorithm in NEVER_ACCEPTED or not algorithm
+    ):
+        return (
+            f"alg {algorithm!r} is never accepted: unsigned and HMAC tokens can be made by "
+            "anyone who holds the public key"
+        )
+    return f"alg {_preview(algorithm)} is not a supported JWS signature algorithm"
+
+
+def _preview(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _malformed(description: str) -> TokenRejected:
+    return TokenRejected(Reason.malformed, description)

@@ -1,0 +1,127 @@
+"""The straight path: input -> token -> key -> signature -> claims -> policy -> result."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from . import _json
+from ._claims import Claims, parse_claims
+from ._envelope import check_envelope
+from ._errors import Reason, TokenRejected
+from ._input import read_input
+from ._keys import RegisteredKey
+from ._policy import Policy, check_policy
+from ._registry import KeyRegistry
+from ._result import Verdict, VerifiedCheckout
+from ._signature import check_signature
+from ._token import DEFAULT_MAX_TOKEN_SIZE, decode_segment, parse_compact
+
+__all__ = ["Verifier"]
+
+_DEFAULT_POLICY = Policy()
+
+
+class Verifier:
+    """Verifies checkouts against trusted keys and a policy, entirely offline.
+
+    >>> verifier = Verifier(registry, Policy(node_id="node-7"))
+    >>> checkout = verifier.verify(response)           # raises TokenRejected
+    >>> verdict = verifier.check(Path("checkout.json"))  # never raises for bad input
+    """
+
+    __slots__ = ("max_token_size", "policy", "registry")
+
+    def __init__(
+        self,
+        registry: KeyRegistry,
+        policy: Policy | None = None,
+        *,
+        max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+    ) -> None:
+        if not isinstance(registry, KeyRegistry):
+            raise TypeError("Verifier needs a KeyRegistry")
+        if policy is not None and not isinstance(policy, Policy):
+            raise TypeError("policy must be a Policy")
+        self.registry = registry
+        self.policy = policy or _DEFAULT_POLICY
+        self.max_token_size = max_token_size
+
+    def verify(self, source: object, now: datetime | float | None = None) -> VerifiedCheckout:
+        """Verify a checkout and return its signed contents; raise :class:`TokenRejected`.
+
+        ``source``: a boto3 response dict, its saved JSON (str or bytes), a compact token,
+        or an ``os.PathLike``. ``now``: an aware datetime or epoch seconds (default: the
+        system clock).
+        """
+        instant = _instant(now)
+        token, envelope = read_input(source, self.max_token_size)
+        parsed = parse_compact(token, self.max_token_size)
+        key = check_signature(parsed, self.registry, self.policy.key_fingerprint)
+        try:
+            payload = _json.loads_signed_payload(decode_segment(parsed.payload_segment, "payload"))
+        except ValueError as exc:
+            if isinstance(exc, TokenRejected):
+                raise
+            raise TokenRejected(Reason.invalid_claims, f"signed payload is not JSON: {exc}") from None
+        claims = parse_claims(payload)
+        _check_key_binding(key, claims)
+        if envelope is not None:
+            check_envelope(envelope, claims)
+        check_policy(self.policy, claims, instant)
+        return VerifiedCheckout(
+            license_arn=claims.license_arn,
+            license_consumption_token=claims.license_consumption_token,
+            node_id=claims.node_id,
+            issued_at=claims.issued_at,
+            expiration=claims.expiration,
+            entitlements=claims.entitlements,
+            checkout_metadata=claims.checkout_metadata,
+            product_sku=claims.product_sku,
+            checkout_type=claims.checkout_type,
+            algorithm=parsed.algorithm,
+            key_fingerprint=key.fingerprint,
+            key_thumbprint=key.thumbprint,
+            header=parsed.header,
+            claims=claims.raw,
+        )
+
+    def check(self, source: object, now: datetime | float | None = None) -> Verdict:
+        """Like :meth:`verify`, but return a :class:`Verdict` instead of raising."""
+        try:
+            checkout = self.verify(source, now)
+        except TokenRejected as rejection:
+            return Verdict(False, rejection.reason, rejection.description, None)
+        return Verdict(True, None, "valid", checkout)
+
+
+def _check_key_binding(key: RegisteredKey, claims: Claims) -> None:
+    if not key.valid_at(claims.issued_at):
+        raise TokenRejected(
+            Reason.key_not_valid,
+            f"signed by key {key.thumbprint} of {key.fingerprint!r}, which is trusted only "
+            f"from {_bound(key.not_before)} to {_bound(key.not_after)}, at "
+            f"{claims.issued_at.isoformat()}",
+        )
+    if claims.key_fingerprint is not None and claims.key_fingerprint != key.fingerprint:
+        raise TokenRejected(
+            Reason.invalid_claims,
+            f"token names issuer {claims.key_fingerprint[:80]!r} but verified with a key of "
+            f"{key.fingerprint!r}",
+        )
+
+
+def _bound(moment: datetime | None) -> str:
+    return "any time" if moment is None else moment.isoformat()
+
+
+def _instant(now: datetime | float | None) -> float:
+    if now is None:
+        return time.time()
+    if isinstance(now, datetime):
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
+        return now.timestamp()
+    if isinstance(now, bool) or not isinstance(now, int | float) or now != now:
+        raise TypeError("now must be an aware datetime or epoch seconds")
+    return float(now)
