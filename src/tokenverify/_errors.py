@@ -33,6 +33,8 @@ class Reason(enum.StrEnum):
     entitlement_missing = "entitlement_missing"
     entitlement_insufficient = "entitlement_insufficient"
     envelope_mismatch = "envelope_mismatch"
+    revoked = "revoked"
+    clock_rollback = "clock_rollback"
 
 
 class TokenRejected(ValueError):
