@@ -23,7 +23,7 @@ from ._signature import verify_compact
 from ._verifier import Verifier
 
 if TYPE_CHECKING:
-    from . import testing
+    from . import testing as testing
 
 __all__ = [
     "Entitlement",

@@ -29,8 +29,17 @@ PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519Public
 #: ``check(signature, signing_input)`` returns True only for a valid signature.
 SignatureCheck = Callable[[bytes, bytes], bool]
 
-_RSA_PSS = {"PS256": hashes.SHA256, "PS384": hashes.SHA384, "PS512": hashes.SHA512}
-_RSA_PKCS1 = {"RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
+# Hash objects are immutable descriptors, so one instance per algorithm serves every key.
+_RSA_PSS: dict[str, hashes.HashAlgorithm] = {
+    "PS256": hashes.SHA256(),
+    "PS384": hashes.SHA384(),
+    "PS512": hashes.SHA512(),
+}
+_RSA_PKCS1: dict[str, hashes.HashAlgorithm] = {
+    "RS256": hashes.SHA256(),
+    "RS384": hashes.SHA384(),
+    "RS512": hashes.SHA512(),
+}
 # alg -> (curve, hash, bytes per coordinate, group order n)
 _ECDSA: dict[str, tuple[type[ec.EllipticCurve], type[hashes.HashAlgorithm], int, int]] = {
     "ES256": (
@@ -75,7 +84,9 @@ def check_key_strength(key: PublicKey) -> None:
     if isinstance(key, rsa.RSAPublicKey):
         numbers = key.public_numbers()
         if key.key_size < MIN_RSA_BITS:
-            raise InvalidKey(f"RSA key of {key.key_size} bits refused: at least {MIN_RSA_BITS} needed")
+            raise InvalidKey(
+                f"RSA key of {key.key_size} bits refused: at least {MIN_RSA_BITS} needed"
+            )
         if numbers.e != RSA_EXPONENT:
             raise InvalidKey(f"RSA public exponent {numbers.e} refused: only 65537 is accepted")
     elif isinstance(key, ec.EllipticCurvePublicKey):
@@ -116,11 +127,11 @@ def _rsa_check(alg: str, key: rsa.RSAPublicKey) -> SignatureCheck:
     signature_length = (key.key_size + 7) // 8
     pad: padding.AsymmetricPadding
     if alg in _RSA_PSS:
-        digest = _RSA_PSS[alg]()
+        digest = _RSA_PSS[alg]
         # JWS fixes the salt at the hash length, MGF1 over the same hash (RFC 7518 3.5).
         pad = padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
     else:
-        digest = _RSA_PKCS1[alg]()
+        digest = _RSA_PKCS1[alg]
         pad = padding.PKCS1v15()
     verify = key.verify
 

@@ -1,9 +1,17 @@
-"""The AWS checkout payload (camelCase), read strictly from the verified bytes.
+"""The AWS checkout payload (camelCase), decoded and type-checked in one pass.
 
 Required: ``licenseArn``, ``licenseConsumptionToken``, an issue time and an expiry (a
 token that never expires is refused). Optional: ``nodeId``, ``entitlementsAllowed``,
-``checkoutMetadata``, ``productSKU``, ``checkoutType``, ``keyFingerprint``, and the JWT
-``iat``/``exp``/``nbf``. Unknown claims are kept in ``claims`` and otherwise ignored.
+``checkoutMetadata``, ``productSKU``, ``checkoutType``, ``keyFingerprint``,
+``beneficiary`` and the JWT ``iat``/``exp``/``nbf``. Other claims are tolerated.
+
+Decoding is msgspec into typed structs: it checks every type and unit in C, 3x faster
+than ``json.loads`` plus a Python loop over 45 entitlements (measured; see README).
+A payload made only of known claims (AWS's documented shape) takes that path alone; one
+with extra claims is also decoded in full, so that every value in it is checked too and
+``claims`` (the raw mapping) can always be produced. Duplicate member names in the signed
+payload resolve to the last one, as RFC 7519 section 4 allows: the issuer's signature
+covers those bytes, so no attacker chose them.
 """
 
 from __future__ import annotations
@@ -11,23 +19,86 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, Literal
+
+import msgspec
 
 from ._errors import Reason, TokenRejected
-from ._result import Entitlement
 from ._times import from_epoch, parse_iso8601, parse_numeric_date
-from ._units import UNITS
 
-__all__ = ["Claims", "parse_claims"]
+__all__ = ["Claims", "SignedEntitlement", "parse_claims"]
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})
+Unit = Literal[
+    "Count", "None", "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes",
+    "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits",
+    "Terabits", "Percent", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second",
+    "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second",
+    "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second",
+]  # fmt: skip
+NumericDate = int | float
 # NumericDate and ISO spellings of one instant may differ by the fraction NumericDate drops.
 _SPELLING_TOLERANCE = 1.0
-_new_entitlement = tuple.__new__  # skips NamedTuple.__new__'s argument handling (hot loop)
+_EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
-class Claims(NamedTuple):
-    """The payload's claims, checked for type and shape."""
+class SignedEntitlement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An ``entitlementsAllowed`` entry as signed (exposed as ``Entitlement``)."""
+
+    name: str
+    unit: Unit
+    value: str | None = None
+
+
+class _SignedPayload(msgspec.Struct, forbid_unknown_fields=True):
+    licenseArn: str | None = None
+    licenseConsumptionToken: str | None = None
+    entitlementsAllowed: tuple[SignedEntitlement, ...] | None = None
+    nodeId: str | None = None
+    issuedAt: str | None = None
+    expiration: str | None = None
+    checkoutMetadata: dict[str, str] | None = None
+    productSKU: str | None = None
+    checkoutType: str | None = None
+    keyFingerprint: str | None = None
+    beneficiary: str | None = None
+    iat: NumericDate | None = None
+    exp: NumericDate | None = None
+    nbf: NumericDate | None = None
+
+
+class _LenientEntitlement(SignedEntitlement, frozen=True, forbid_unknown_fields=False):
+    pass
+
+
+class _LenientPayload(_SignedPayload, forbid_unknown_fields=False):
+    entitlementsAllowed: tuple[_LenientEntitlement, ...] | None = None
+
+
+_DECODE_KNOWN = msgspec.json.Decoder(_SignedPayload).decode
+_DECODE_LENIENT = msgspec.json.Decoder(_LenientPayload).decode
+_DECODE_ANY = msgspec.json.Decoder().decode
+
+
+class Claims:
+    """The payload's claims, checked for type and shape; ``raw`` decoded on demand."""
+
+    __slots__ = (
+        "_payload",
+        "_raw",
+        "checkout_metadata",
+        "checkout_type",
+        "entitlements",
+        "expiration",
+        "expiration_epoch",
+        "issued_at",
+        "issued_at_epoch",
+        "key_fingerprint",
+        "license_arn",
+        "license_consumption_token",
+        "node_id",
+        "not_before_epoch",
+        "product_sku",
+    )
 
     license_arn: str
     license_consumption_token: str
@@ -37,65 +108,79 @@ class Claims(NamedTuple):
     issued_at_epoch: float
     expiration_epoch: float
     not_before_epoch: float | None
-    entitlements: tuple[Entitlement, ...]
-    checkout_metadata: Mapping[str, str]
+    entitlements: tuple[SignedEntitlement, ...] | None
+    checkout_metadata: Mapping[str, str] | None
     product_sku: str | None
     checkout_type: str | None
     key_fingerprint: str | None
-    raw: Mapping[str, Any]
+    _payload: bytes
+    _raw: Mapping[str, Any] | None
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The whole decoded payload, read-only."""
+        if self._raw is None:
+            # Cannot fail: the typed decode already checked every member of this payload.
+            self._raw = MappingProxyType(_DECODE_ANY(self._payload))
+        return self._raw
 
 
-def parse_claims(payload: object) -> Claims:
-    """Check the decoded payload; ``TokenRejected(invalid_claims)`` names what is wrong."""
-    if type(payload) is not dict:
-        raise _invalid(f"payload is a JSON {type(payload).__name__}, not an object")
-    issued_at, issued_epoch = _instant(payload, "issuedAt", "iat")
-    expiration, expiration_epoch = _instant(payload, "expiration", "exp")
-    if issued_epoch > expiration_epoch:
-        raise _invalid(f"issuedAt {issued_at.isoformat()} is after expiration {expiration.isoformat()}")
-    not_before = payload.get("nbf")
-    if not_before is not None:
+def parse_claims(payload: bytes) -> Claims:
+    """Decode and check the verified payload; ``TokenRejected(invalid_claims)`` if wrong."""
+    raw: dict[str, Any] | None = None
+    try:
         try:
-            not_before = parse_numeric_date(not_before)
+            signed: _SignedPayload = _DECODE_KNOWN(payload)
+        except msgspec.ValidationError as exc:
+            if "unknown field" not in str(exc):
+                raise
+            raw = _DECODE_ANY(payload)  # checks every value, including unknown claims
+            signed = _DECODE_LENIENT(payload)
+    except (msgspec.MsgspecError, ValueError, RecursionError) as exc:
+        raise _invalid(f"payload: {_describe(exc)}") from None
+    claims = Claims()
+    issued_at, issued_epoch = _instant(signed.issuedAt, signed.iat, "issuedAt", "iat")
+    expiration, expiration_epoch = _instant(signed.expiration, signed.exp, "expiration", "exp")
+    if issued_epoch > expiration_epoch:
+        raise _invalid(
+            f"issuedAt {issued_at.isoformat()} is after expiration {expiration.isoformat()}"
+        )
+    not_before = None
+    if signed.nbf is not None:
+        try:
+            not_before = parse_numeric_date(signed.nbf)
         except ValueError as exc:
-            raise _invalid(f"nbf: {exc}") from None
-    return Claims(
-        _string(payload, "licenseArn", required=True),  # type: ignore[arg-type]
-        _string(payload, "licenseConsumptionToken", required=True),  # type: ignore[arg-type]
-        _string(payload, "nodeId"),
-        issued_at,
-        expiration,
-        issued_epoch,
-        expiration_epoch,
-        not_before,
-        _entitlements(payload.get("entitlementsAllowed")),
-        _metadata(payload.get("checkoutMetadata")),
-        _string(payload, "productSKU"),
-        _string(payload, "checkoutType"),
-        _string(payload, "keyFingerprint"),
-        MappingProxyType(payload),
-    )
+            raise _invalid(f"claim 'nbf': {exc}") from None
+    if signed.licenseArn is None or signed.licenseConsumptionToken is None:
+        missing = "licenseArn" if signed.licenseArn is None else "licenseConsumptionToken"
+        raise _invalid(f"claim {missing!r} is missing")
+    claims.license_arn = signed.licenseArn
+    claims.license_consumption_token = signed.licenseConsumptionToken
+    claims.node_id = signed.nodeId
+    claims.issued_at, claims.issued_at_epoch = issued_at, issued_epoch
+    claims.expiration, claims.expiration_epoch = expiration, expiration_epoch
+    claims.not_before_epoch = not_before
+    claims.entitlements = signed.entitlementsAllowed
+    claims.checkout_metadata = signed.checkoutMetadata
+    claims.product_sku = signed.productSKU
+    claims.checkout_type = signed.checkoutType
+    claims.key_fingerprint = signed.keyFingerprint
+    claims._payload = payload
+    claims._raw = None if raw is None else MappingProxyType(raw)
+    return claims
 
 
-def _string(payload: dict[str, Any], name: str, *, required: bool = False) -> str | None:
-    value = payload.get(name)
-    if type(value) is str:
-        return value
-    if value is None and not required:
-        return None
-    if value is None:
-        raise _invalid(f"claim {name!r} is missing")
-    raise _invalid(f"claim {name!r} is a {type(value).__name__}, not a string")
-
-
-def _instant(payload: dict[str, Any], iso_name: str, numeric_name: str) -> tuple[datetime, float]:
-    iso = payload.get(iso_name)
-    numeric = payload.get(numeric_name)
+def _instant(
+    iso: str | None, numeric: NumericDate | None, iso_name: str, numeric_name: str
+) -> tuple[datetime, float]:
     try:
         if iso is not None:
             moment = parse_iso8601(iso)
             epoch = moment.timestamp()
-            if numeric is not None and abs(parse_numeric_date(numeric) - epoch) >= _SPELLING_TOLERANCE:
+            if (
+                numeric is not None
+                and abs(parse_numeric_date(numeric) - epoch) >= _SPELLING_TOLERANCE
+            ):
                 raise ValueError(f"disagrees with {numeric_name!r} ({numeric!r})")
             return moment, epoch
         if numeric is not None:
@@ -103,47 +188,18 @@ def _instant(payload: dict[str, Any], iso_name: str, numeric_name: str) -> tuple
             return from_epoch(epoch), epoch
     except ValueError as exc:
         raise _invalid(f"claim {iso_name!r}: {exc}") from None
-    raise _invalid(f"claim {iso_name!r} is missing; a checkout token must say when it was issued and expires")
+    raise _invalid(
+        f"claim {iso_name!r} is missing; a checkout token must say when it was issued and expires"
+    )
 
 
-def _entitlements(value: object) -> tuple[Entitlement, ...]:
-    if value is None:
-        return ()
-    if type(value) is not list:
-        raise _invalid("entitlementsAllowed is not a list")
-    entitlements = []
-    for item in value:
-        if type(item) is not dict:
-            raise _invalid("an entitlementsAllowed entry is not an object")
-        name = item.get("name")
-        unit = item.get("unit")
-        amount = item.get("value")
-        if type(name) is not str or type(unit) is not str or unit not in UNITS or not (amount is None or type(amount) is str):
-            raise _invalid(_entitlement_problem(item))
-        entitlements.append(_new_entitlement(Entitlement, (name, amount, unit)))
-    return tuple(entitlements)
-
-
-def _entitlement_problem(item: dict[str, Any]) -> str:
-    if type(item.get("name")) is not str:
-        return f"an entitlement has no string 'name': {_preview(item)}"
-    unit = item.get("unit")
-    if type(unit) is not str or unit not in UNITS:
-        return f"entitlement {item['name'][:40]!r} has unit {_preview(item.get('unit'))}, not an AWS unit"
-    return f"entitlement {item['name'][:40]!r} has a non-string value {_preview(item.get('value'))}"
-
-
-def _metadata(value: object) -> Mapping[str, str]:
-    if value is None:
-        return _EMPTY
-    if type(value) is not dict or not all(type(v) is str for v in value.values()):
-        raise _invalid("checkoutMetadata is not an object of strings")
-    return MappingProxyType(value)
-
-
-def _preview(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nesting is too deep"
+    text = str(exc).split("\n", 1)[0]
+    # msgspec says "Invalid enum value 'Cnt' - at `$.entitlementsAllowed[0].unit`".
+    text = text.replace("Invalid enum value", "not an AWS unit or allowed value:")
+    return text[:200]
 
 
 def _invalid(description: str) -> TokenRejected:

@@ -29,12 +29,17 @@ def run_demo(folder: Path) -> int:
     checkouts = {
         "valid.json": issuer.checkout(node_id="node-7", entitlements=users),
         "borrowed.json": issuer.checkout(
-            node_id="node-7", entitlements=users, borrow=True, ttl=86400,
+            node_id="node-7",
+            entitlements=users,
+            borrow=True,
+            ttl=86400,
             checkout_metadata={"Mac": "02:42:ac:11:00:02"},
         ),
         "expired.json": issuer.checkout(node_id="node-7", entitlements=users, issued_at=now - 7200),
         "wrong-node.json": issuer.checkout(node_id="node-8", entitlements=users),
-        "too-few-users.json": issuer.checkout(node_id="node-7", entitlements=[("Users", "2", "Count")]),
+        "too-few-users.json": issuer.checkout(
+            node_id="node-7", entitlements=[("Users", "2", "Count")]
+        ),
     }
     tampered = issuer.checkout(node_id="node-7", entitlements=users)
     tampered["EntitlementsAllowed"][0]["Value"] = "1000"  # edit the unsigned plaintext
@@ -59,7 +64,10 @@ def run_demo(folder: Path) -> int:
         verdict = verifier.check(folder / name)
         if verdict.checkout is not None:
             left = verdict.checkout.expiration.timestamp() - time.time()
-            print(f"  {name:24} VALID     {len(verdict.checkout.entitlements)} entitlements, {left / 60:.0f} min left")
+            print(
+                f"  {name:24} VALID     {len(verdict.checkout.entitlements)} entitlements, "
+                f"{left / 60:.0f} min left"
+            )
         else:
             print(f"  {name:24} REJECTED  {verdict.reason}: {verdict.message}")
     return 0

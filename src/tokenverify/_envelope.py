@@ -42,14 +42,19 @@ def check_envelope(envelope: Mapping[str, Any], claims: Claims) -> None:
             if instant != getattr(claims, field):
                 raise _mismatch(member, f"{_preview(plain)}, which is not the signed instant")
     plain_entitlements = envelope.get("EntitlementsAllowed")
-    if plain_entitlements is not None and "entitlementsAllowed" in claims.raw:
+    if plain_entitlements is not None and claims.entitlements is not None:
         signed = {(e.name, e.value, e.unit) for e in claims.entitlements}
         if _entitlement_set(plain_entitlements) != signed:
-            raise _mismatch("EntitlementsAllowed", "a different set of entitlements than the token signs")
+            raise _mismatch(
+                "EntitlementsAllowed", "a different set of entitlements than the token signs"
+            )
     plain_metadata = envelope.get("CheckoutMetadata")
-    if plain_metadata is not None and "checkoutMetadata" in claims.raw:
-        if _metadata_object(plain_metadata) != dict(claims.checkout_metadata):
-            raise _mismatch("CheckoutMetadata", "different metadata than the token signs")
+    if (
+        plain_metadata is not None
+        and claims.checkout_metadata is not None
+        and _metadata_object(plain_metadata) != claims.checkout_metadata
+    ):
+        raise _mismatch("CheckoutMetadata", "different metadata than the token signs")
 
 
 def _instant(member: str, value: object) -> float:

@@ -84,11 +84,15 @@ def _from_response(response: Mapping[str, Any]) -> TokenInput:
         try:
             token_bytes = token.encode("ascii")
         except UnicodeEncodeError:
-            raise TokenRejected(Reason.malformed, "SignedToken contains non-ASCII characters") from None
+            raise TokenRejected(
+                Reason.malformed, "SignedToken contains non-ASCII characters"
+            ) from None
     elif isinstance(token, bytes):
         token_bytes = token
     else:
-        raise TokenRejected(Reason.malformed, f"SignedToken is a {type(token).__name__}, not a string")
+        raise TokenRejected(
+            Reason.malformed, f"SignedToken is a {type(token).__name__}, not a string"
+        )
     return TokenInput(token_bytes.strip(_WHITESPACE), response)
 
 

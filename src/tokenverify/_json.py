@@ -1,11 +1,9 @@
-"""Strict JSON for untrusted input: UTF-8 only, no NaN or Infinity, no duplicate names.
+"""Strict JSON for untrusted documents: UTF-8 only, no NaN or Infinity, no duplicate names.
 
-Two parsers, chosen by measurement. Small documents (JWS headers, response envelopes)
-go through the stdlib with a duplicate-name check. The signed payload goes through
-orjson, 2.2x faster than ``json.loads`` on a 2.5 KB AWS payload and already strict
-(RFC 8259 only, UTF-8 validated, lone surrogates refused, nesting capped at 1024); for
-duplicate names inside the *signed* payload it keeps the last one, as RFC 7519 section 4
-allows: the issuer's signature covers those bytes, so no attacker chose them.
+Used for JWS headers (parsed once per distinct header, then cached) and for response
+envelopes, where parsers disagreeing on which duplicate wins would let an attacker show
+one value to us and another to the product. The signed payload is decoded in
+``_claims`` instead, typed in one pass.
 """
 
 from __future__ import annotations
@@ -13,9 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
-
-__all__ = ["loads_object", "loads_signed_payload"]
+__all__ = ["loads_object"]
 
 
 def _refuse_constant(name: str) -> Any:
@@ -32,8 +28,8 @@ def _finite_float(text: str) -> float:
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen: set[str] = set()
-        duplicate = next(name for name, _ in pairs if name in seen or seen.add(name))
+        names = [name for name, _ in pairs]
+        duplicate = next(name for name in names if names.count(name) > 1)
         # Parsers disagree on which duplicate wins, so the member means nothing.
         raise ValueError(f"duplicate member name {duplicate[:40]!r}")
     return obj
@@ -58,14 +54,6 @@ def loads_object(data: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"expected a JSON object, found {type(value).__name__}")
     return value
-
-
-def loads_signed_payload(data: bytes) -> Any:
-    """Parse the (already signature-checked) payload; raise ``ValueError`` if not JSON."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(_short(exc)) from None
 
 
 def _short(exc: Exception) -> str:

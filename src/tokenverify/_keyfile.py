@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,16 +32,24 @@ class KeyFileEntry(BaseModel):
     fingerprint: str = Field(
         min_length=1,
         max_length=256,
-        description="Issuer key fingerprint, e.g. 'aws:111122223333:My Company:issuer-fingerprint'.",
+        description="Issuer key fingerprint: 'aws:111122223333:My Company:issuer-fingerprint'.",
     )
     public_key: str = Field(description="The public key as an SPKI PEM block.")
     algorithms: list[
-        Literal["PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"]
+        Literal[
+            "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"
+        ]
     ] = Field(min_length=1, description="JWS algorithms this key may verify.")
-    not_before: AwareDatetime | None = Field(None, description="Key not valid for tokens issued before.")
-    not_after: AwareDatetime | None = Field(None, description="Key not valid for tokens issued after.")
+    not_before: AwareDatetime | None = Field(
+        None, description="Key not valid for tokens issued before."
+    )
+    not_after: AwareDatetime | None = Field(
+        None, description="Key not valid for tokens issued after."
+    )
     label: str | None = Field(None, description="A note for people, e.g. 'KMS key of 2026'.")
-    key_id: str | None = Field(None, description="KMS KeyId or JWK kid; matched against a token's kid.")
+    key_id: str | None = Field(
+        None, description="KMS KeyId or JWK kid; matched against a token's kid."
+    )
     thumbprint: str | None = Field(
         None, description="RFC 7638 SHA-256 thumbprint; checked against public_key on load."
     )
@@ -139,5 +146,3 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-

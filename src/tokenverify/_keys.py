@@ -156,7 +156,9 @@ def load_key_source(source: KeySource) -> list[tuple[PublicKey, frozenset[str] |
             with open(source, "rb") as handle:
                 data = handle.read(_MAX_KEY_FILE + 1)
         except OSError as exc:
-            raise InvalidKey(f"cannot read key file {os.fspath(source)!r}: {exc.strerror}") from None
+            raise InvalidKey(
+                f"cannot read key file {os.fspath(source)!r}: {exc.strerror}"
+            ) from None
         if len(data) > _MAX_KEY_FILE:
             raise InvalidKey(f"key file {os.fspath(source)!r} is over 1 MiB")
         return load_key_source(data)
@@ -183,10 +185,14 @@ def pin_algorithms(
             if alg in NEVER_ACCEPTED:
                 raise InvalidKey(f"{alg} is never accepted: it would let anyone forge tokens")
             if alg not in ALGORITHMS:
-                raise InvalidKey(f"unknown algorithm {alg!r}; use one of {', '.join(sorted(ALGORITHMS))}")
+                raise InvalidKey(
+                    f"unknown algorithm {alg!r}; use one of {', '.join(sorted(ALGORITHMS))}"
+                )
         if named is not None and not wanted <= named:
             extra = ", ".join(sorted(wanted - named))
-            raise InvalidKey(f"the key source does not allow {extra}; it names {', '.join(sorted(named))}")
+            raise InvalidKey(
+                f"the key source does not allow {extra}; it names {', '.join(sorted(named))}"
+            )
         return wanted
     if named is not None:
         return named
@@ -370,7 +376,9 @@ def _jwk_public_key(kty: object, jwk: Mapping[str, Any]) -> PublicKey:
         if len(x) != size or len(y) != size:
             raise InvalidKey(f"{crv} coordinates must be {size} bytes each")
         # public_key() refuses points that are not on the curve.
-        numbers = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve())
+        numbers = ec.EllipticCurvePublicNumbers(
+            int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve()
+        )
         return numbers.public_key()
     if kty == "OKP":
         if jwk.get("crv") != "Ed25519":

@@ -31,7 +31,9 @@ class Requirement:
     unit: str | None
     minimum: Decimal | None
 
-    def __init__(self, name: str, unit: str | None = None, minimum: int | str | Decimal | None = None) -> None:
+    def __init__(
+        self, name: str, unit: str | None = None, minimum: int | str | Decimal | None = None
+    ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError("a requirement needs an entitlement name")
         if unit is not None and unit not in UNITS:
@@ -67,7 +69,14 @@ class Policy:
     ``leeway`` (seconds) absorbs clock skew at both ends of the validity window.
     """
 
-    __slots__ = ("key_fingerprint", "leeway", "license_arn", "node_id", "product_sku", "requirements")
+    __slots__ = (
+        "key_fingerprint",
+        "leeway",
+        "license_arn",
+        "node_id",
+        "product_sku",
+        "requirements",
+    )
 
     key_fingerprint: str | None
     node_id: str | None
@@ -97,7 +106,11 @@ class Policy:
         needs = tuple(requirements)
         if not all(isinstance(r, Requirement) for r in needs):
             raise TypeError("Policy requirements must be Requirement objects")
-        if isinstance(leeway, bool) or not isinstance(leeway, int | float) or not 0 <= leeway <= 86400:
+        if (
+            isinstance(leeway, bool)
+            or not isinstance(leeway, int | float)
+            or not 0 <= leeway <= 86400
+        ):
             raise ValueError("Policy leeway is a number of seconds from 0 to 86400")
         object.__setattr__(self, "requirements", needs)
         object.__setattr__(self, "leeway", float(leeway))
@@ -135,8 +148,8 @@ def check_policy(policy: Policy, claims: Claims, now: float) -> None:
     if now > claims.expiration_epoch + leeway:
         raise TokenRejected(
             Reason.expired,
-            f"expired at {claims.expiration.isoformat()} ({now - claims.expiration_epoch:.0f} s ago); "
-            + _RENEW,
+            f"expired at {claims.expiration.isoformat()} "
+            f"({now - claims.expiration_epoch:.0f} s ago); " + _RENEW,
         )
     _expect(policy.node_id, claims.node_id, "nodeId", Reason.node_mismatch)
     _expect(policy.license_arn, claims.license_arn, "licenseArn", Reason.license_mismatch)
@@ -161,7 +174,7 @@ def _expect(expected: str | None, actual: str | None, claim: str, reason: Reason
 
 
 def _check_requirement(requirement: Requirement, claims: Claims) -> None:
-    named = [e for e in claims.entitlements if e.name == requirement.name]
+    named = [e for e in claims.entitlements or () if e.name == requirement.name]
     if not named:
         raise TokenRejected(
             Reason.entitlement_missing,
@@ -185,7 +198,9 @@ def _check_requirement(requirement: Requirement, claims: Claims) -> None:
         try:
             quantity = parse_quantity(entitlement.value)
         except ValueError as exc:
-            raise TokenRejected(Reason.invalid_claims, f"entitlement {requirement.name!r}: {exc}") from None
+            raise TokenRejected(
+                Reason.invalid_claims, f"entitlement {requirement.name!r}: {exc}"
+            ) from None
         if requirement.unit is not None:
             quantity = convert(quantity, entitlement.unit, requirement.unit)
         if quantity >= minimum:
@@ -194,12 +209,13 @@ def _check_requirement(requirement: Requirement, claims: Claims) -> None:
     granted = "no quantity" if best is None else f"{best.normalize():f}"
     raise TokenRejected(
         Reason.entitlement_insufficient,
-        f"entitlement {requirement.name!r} grants {granted}; this product needs {requirement.describe()}",
+        f"entitlement {requirement.name!r} grants {granted}; "
+        f"this product needs {requirement.describe()}",
     )
 
 
 def _decimal(value: int | str | Decimal) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise TypeError("minimum must be an int, str or Decimal (floats are not exact)")
     try:
         quantity = value if isinstance(value, Decimal) else Decimal(value)

@@ -64,7 +64,9 @@ class KeyRegistry:
                 label=label,
                 key_id=key_id or source_key_id,
             )
-            if any(k.thumbprint == entry.thumbprint for k in self._by_fingerprint.get(fingerprint, ())):
+            if any(
+                k.thumbprint == entry.thumbprint for k in self._by_fingerprint.get(fingerprint, ())
+            ):
                 raise InvalidKey(
                     f"key {entry.thumbprint} is already registered for {fingerprint!r}; "
                     "remove it first to change its algorithms or validity"
@@ -77,7 +79,9 @@ class KeyRegistry:
     def remove(self, fingerprint: str, thumbprint: str | None = None) -> int:
         """Forget the keys of ``fingerprint`` (only the one with ``thumbprint`` if given)."""
         kept = [
-            k for k in self._by_fingerprint.get(fingerprint, ()) if thumbprint not in (None, k.thumbprint)
+            k
+            for k in self._by_fingerprint.get(fingerprint, ())
+            if thumbprint not in (None, k.thumbprint)
         ]
         removed = len(self._by_fingerprint.get(fingerprint, ())) - len(kept)
         entries = [k for k in self if k.fingerprint != fingerprint] + kept

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._errors import Reason
 
+if TYPE_CHECKING:
+    from ._claims import Claims
+
 __all__ = ["Entitlement", "Verdict", "VerifiedCheckout"]
+
+_NO_METADATA: Mapping[str, str] = MappingProxyType({})
 
 
 class Entitlement(NamedTuple):
@@ -31,46 +37,107 @@ class VerifiedCheckout:
     """
 
     __slots__ = (
+        "_claims",
+        "_entitlements",
         "algorithm",
-        "checkout_metadata",
-        "checkout_type",
-        "claims",
-        "entitlements",
-        "expiration",
         "header",
-        "issued_at",
         "key_fingerprint",
         "key_thumbprint",
-        "license_arn",
-        "license_consumption_token",
-        "node_id",
-        "product_sku",
     )
 
-    license_arn: str
-    license_consumption_token: str
-    node_id: str | None
-    issued_at: datetime
-    expiration: datetime
-    entitlements: tuple[Entitlement, ...]
-    checkout_metadata: Mapping[str, str]
-    product_sku: str | None
-    checkout_type: str | None
+    _claims: Claims
+    _entitlements: tuple[Entitlement, ...] | None
     algorithm: str
+    """The token's JWS ``alg``."""
     key_fingerprint: str
+    """The issuer fingerprint of the registered key that verified the signature."""
     key_thumbprint: str
+    """RFC 7638 thumbprint of that key."""
     header: Mapping[str, Any]
-    claims: Mapping[str, Any]
+    """The protected JWS header, read-only."""
 
-    def __init__(self, **fields: Any) -> None:
-        for name in self.__slots__:
-            object.__setattr__(self, name, fields[name])
+    def __init__(
+        self,
+        claims: Claims,
+        *,
+        algorithm: str,
+        key_fingerprint: str,
+        key_thumbprint: str,
+        header: Mapping[str, Any],
+    ) -> None:
+        # Entitlement tuples are built on first use: a launch check reads one or two.
+        for name, value in (
+            ("_claims", claims),
+            ("_entitlements", None),
+            ("algorithm", algorithm),
+            ("header", header),
+            ("key_fingerprint", key_fingerprint),
+            ("key_thumbprint", key_thumbprint),
+        ):
+            object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("VerifiedCheckout is immutable")
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError("VerifiedCheckout is immutable")
+
+    @property
+    def license_arn(self) -> str:
+        """``licenseArn``."""
+        return self._claims.license_arn
+
+    @property
+    def license_consumption_token(self) -> str:
+        """``licenseConsumptionToken``: the checkout's identity (key replay checks on it)."""
+        return self._claims.license_consumption_token
+
+    @property
+    def node_id(self) -> str | None:
+        """``nodeId``, or None if the checkout is not bound to a node."""
+        return self._claims.node_id
+
+    @property
+    def issued_at(self) -> datetime:
+        """``issuedAt`` as an aware UTC datetime."""
+        return self._claims.issued_at
+
+    @property
+    def expiration(self) -> datetime:
+        """``expiration`` as an aware UTC datetime."""
+        return self._claims.expiration
+
+    @property
+    def entitlements(self) -> tuple[Entitlement, ...]:
+        """``entitlementsAllowed`` in signed order."""
+        if self._entitlements is None:
+            signed = self._claims.entitlements or ()
+            object.__setattr__(
+                self, "_entitlements", tuple(Entitlement(e.name, e.value, e.unit) for e in signed)
+            )
+        assert self._entitlements is not None
+        return self._entitlements
+
+    @property
+    def checkout_metadata(self) -> Mapping[str, str]:
+        """``checkoutMetadata`` (empty when absent), read-only."""
+        metadata = self._claims.checkout_metadata
+        return _NO_METADATA if metadata is None else MappingProxyType(metadata)
+
+    @property
+    def product_sku(self) -> str | None:
+        """``productSKU`` when the token carries it."""
+        return self._claims.product_sku
+
+    @property
+    def checkout_type(self) -> str | None:
+        """``checkoutType`` (PROVISIONAL or PERPETUAL) when the token carries it."""
+        return self._claims.checkout_type
+
+    @property
+    def claims(self) -> Mapping[str, Any]:
+        """The whole signed payload as decoded, read-only at the top level."""
+        return self._claims.raw
 
     def entitlement(self, name: str) -> Entitlement | None:
         """The first signed entitlement called ``name`` (exact match), if any."""
@@ -79,7 +146,12 @@ class VerifiedCheckout:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, VerifiedCheckout):
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+        return (self.claims, self.algorithm, self.key_thumbprint, dict(self.header)) == (
+            other.claims,
+            other.algorithm,
+            other.key_thumbprint,
+            dict(other.header),
+        )
 
     __hash__ = None  # type: ignore[assignment]  # holds mappings
 

@@ -69,7 +69,10 @@ def check_signature(
 def _no_key(kid: str | None, fingerprint: str | None, registry: KeyRegistry) -> str:
     if kid is not None:
         where = f" for {fingerprint!r}" if fingerprint else ""
-        return f"no trusted key{where} matches the token's kid {kid[:80]!r}; add the issuer's public key"
+        return (
+            f"no trusted key{where} matches the token's kid {kid[:80]!r}; "
+            "add the issuer's public key"
+        )
     if fingerprint is not None:
         return f"no trusted key for {fingerprint!r}; add the issuer's public key to the registry"
     if not registry.fingerprints():

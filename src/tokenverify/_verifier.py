@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime
 
-from . import _json
 from ._claims import Claims, parse_claims
 from ._envelope import check_envelope
 from ._errors import Reason, TokenRejected
@@ -58,32 +58,17 @@ class Verifier:
         token, envelope = read_input(source, self.max_token_size)
         parsed = parse_compact(token, self.max_token_size)
         key = check_signature(parsed, self.registry, self.policy.key_fingerprint)
-        try:
-            payload = _json.loads_signed_payload(decode_segment(parsed.payload_segment, "payload"))
-        except ValueError as exc:
-            if isinstance(exc, TokenRejected):
-                raise
-            raise TokenRejected(Reason.invalid_claims, f"signed payload is not JSON: {exc}") from None
-        claims = parse_claims(payload)
+        claims = parse_claims(decode_segment(parsed.payload_segment, "payload"))
         _check_key_binding(key, claims)
         if envelope is not None:
             check_envelope(envelope, claims)
         check_policy(self.policy, claims, instant)
         return VerifiedCheckout(
-            license_arn=claims.license_arn,
-            license_consumption_token=claims.license_consumption_token,
-            node_id=claims.node_id,
-            issued_at=claims.issued_at,
-            expiration=claims.expiration,
-            entitlements=claims.entitlements,
-            checkout_metadata=claims.checkout_metadata,
-            product_sku=claims.product_sku,
-            checkout_type=claims.checkout_type,
+            claims,
             algorithm=parsed.algorithm,
             key_fingerprint=key.fingerprint,
             key_thumbprint=key.thumbprint,
             header=parsed.header,
-            claims=claims.raw,
         )
 
     def check(self, source: object, now: datetime | float | None = None) -> Verdict:
@@ -122,6 +107,6 @@ def _instant(now: datetime | float | None) -> float:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
         return now.timestamp()
-    if isinstance(now, bool) or not isinstance(now, int | float) or now != now:
+    if isinstance(now, bool) or not isinstance(now, int | float) or math.isnan(now):
         raise TypeError("now must be an aware datetime or epoch seconds")
     return float(now)

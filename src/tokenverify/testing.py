@@ -31,7 +31,11 @@ __all__ = ["DEFAULT_FINGERPRINT", "TestIssuer", "format_time"]
 DEFAULT_FINGERPRINT = "aws:111122223333:Test:issuer-fingerprint"
 #: Label given to a test issuer's key in registries it builds.
 TEST_ISSUER_LABEL = "tokenverify test issuer (never trust in production)"
-_HASHES = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "256": hashes.SHA256(),
+    "384": hashes.SHA384(),
+    "512": hashes.SHA512(),
+}
 _CURVES = {"ES256": (ec.SECP256R1, 32), "ES384": (ec.SECP384R1, 48), "ES512": (ec.SECP521R1, 66)}
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 EntitlementSpec = tuple[str, str | None, str]
@@ -96,21 +100,27 @@ class TestIssuer:
         """An issuer from an unencrypted PKCS#8 private key PEM."""
         data = pem.encode("ascii") if isinstance(pem, str) else pem
         key = serialization.load_pem_private_key(data, password=None)
-        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+        if not isinstance(
+            key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+        ):
             raise ValueError(f"{type(key).__name__} cannot issue JWS tokens here")
         return cls(key, algorithm, fingerprint, kid=kid)
 
     def private_pem(self) -> str:
         """The private key as unencrypted PKCS#8 PEM (test material only)."""
         return self.private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         ).decode("ascii")
 
     def public_pem(self) -> str:
         """The public key as SPKI PEM: what a product ships."""
         return (
             self.private_key.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
             .decode("ascii")
         )
 
@@ -130,7 +140,7 @@ class TestIssuer:
         """The raw JWS signature of ``signing_input`` under this issuer's algorithm."""
         key, alg = self.private_key, self.algorithm
         if isinstance(key, rsa.RSAPrivateKey) and alg[:2] in ("PS", "RS"):
-            digest = _HASHES[alg[2:]]()
+            digest = _HASHES[alg[2:]]
             if alg[:2] == "PS":
                 pad: padding.AsymmetricPadding = padding.PSS(
                     mgf=padding.MGF1(digest), salt_length=digest.digest_size
@@ -142,13 +152,15 @@ class TestIssuer:
             curve, size = _CURVES[alg]
             if not isinstance(key.curve, curve):
                 raise ValueError(f"{alg} needs a {curve.name} key")
-            r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(_HASHES[alg[2:]]())))
+            r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(_HASHES[alg[2:]])))
             return r.to_bytes(size, "big") + s.to_bytes(size, "big")
         if isinstance(key, ed25519.Ed25519PrivateKey) and alg == "EdDSA":
             return key.sign(signing_input)
         raise ValueError(f"a {type(key).__name__} cannot sign {alg}")
 
-    def sign(self, payload: Mapping[str, Any] | bytes, header: Mapping[str, Any] | None = None) -> str:
+    def sign(
+        self, payload: Mapping[str, Any] | bytes, header: Mapping[str, Any] | None = None
+    ) -> str:
         """A compact JWS over ``payload``. ``header`` entries override the defaults; a
         ``None`` value removes one."""
         fields: dict[str, Any] = {"alg": self.algorithm, "typ": "JWT"}
@@ -174,13 +186,17 @@ class TestIssuer:
     ) -> dict[str, Any]:
         """The camelCase payload AWS signs, in the order of AWS's sample."""
         start = _epoch(issued_at)
-        account = self.fingerprint.split(":")[1] if self.fingerprint.count(":") >= 3 else "111122223333"
+        account = (
+            self.fingerprint.split(":")[1] if self.fingerprint.count(":") >= 3 else "111122223333"
+        )
         payload: dict[str, Any] = {
             "licenseArn": license_arn
             or f"arn:aws:license-manager::{account}:license:l-{secrets.token_hex(16)}",
             "licenseConsumptionToken": license_consumption_token or secrets.token_hex(16),
             "entitlementsAllowed": [
-                {"name": name, "value": value, "unit": unit} if value is not None else {"name": name, "unit": unit}
+                {"name": name, "value": value, "unit": unit}
+                if value is not None
+                else {"name": name, "unit": unit}
                 for name, value, unit in entitlements
             ],
             "nodeId": node_id,
@@ -230,7 +246,11 @@ class TestIssuer:
         response["LicenseArn"] = payload.get("licenseArn")
         response["LicenseConsumptionToken"] = payload.get("licenseConsumptionToken")
         response["EntitlementsAllowed"] = [
-            {"Name": e["name"], "Unit": e["unit"], **({"Value": e["value"]} if "value" in e else {})}
+            {
+                "Name": e["name"],
+                "Unit": e["unit"],
+                **({"Value": e["value"]} if "value" in e else {}),
+            }
             for e in payload.get("entitlementsAllowed", [])
         ]
         response["NodeId"] = payload.get("nodeId")
