@@ -138,6 +138,11 @@ def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a synced temporary file and a rename."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
     try:
+        # mkstemp makes the file 0600; a keys file holds public keys and is meant to be read
+        # by the service that verifies, so give it the mode an ordinary new file would get.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()

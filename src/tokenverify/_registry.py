@@ -64,9 +64,8 @@ class KeyRegistry:
                 label=label,
                 key_id=key_id or source_key_id,
             )
-            if any(
-                k.thumbprint == entry.thumbprint for k in self._by_fingerprint.get(fingerprint, ())
-            ):
+            existing = (*self._by_fingerprint.get(fingerprint, ()), *added)  # a JWKS may repeat one
+            if any(k.thumbprint == entry.thumbprint for k in existing):
                 raise InvalidKey(
                     f"key {entry.thumbprint} is already registered for {fingerprint!r}; "
                     "remove it first to change its algorithms or validity"
@@ -78,13 +77,12 @@ class KeyRegistry:
 
     def remove(self, fingerprint: str, thumbprint: str | None = None) -> int:
         """Forget the keys of ``fingerprint`` (only the one with ``thumbprint`` if given)."""
-        kept = [
-            k
-            for k in self._by_fingerprint.get(fingerprint, ())
-            if thumbprint not in (None, k.thumbprint)
-        ]
-        removed = len(self._by_fingerprint.get(fingerprint, ())) - len(kept)
-        entries = [k for k in self if k.fingerprint != fingerprint] + kept
+
+        def removing(key: RegisteredKey) -> bool:
+            return key.fingerprint == fingerprint and thumbprint in (None, key.thumbprint)
+
+        entries = [k for k in self if not removing(k)]  # registration order is kept
+        removed = len(self) - len(entries)
         self._by_fingerprint.clear()
         self._by_kid.clear()
         for entry in entries:
