@@ -53,6 +53,13 @@ def loads_object(data: bytes) -> dict[str, Any]:
         raise ValueError(_short(exc)) from None
     if not isinstance(value, dict):
         raise ValueError(f"expected a JSON object, found {type(value).__name__}")
+    if b"\\u" in data:
+        # The stdlib decodes an escaped lone surrogate ("\ud800") into a str that no UTF-8
+        # writer can print; only documents with escapes can hold one, so only they pay.
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("a string holds an unpaired surrogate escape") from None
     return value
 
 

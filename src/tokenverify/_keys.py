@@ -8,7 +8,6 @@ Private key material is refused everywhere: a product must ship only public keys
 from __future__ import annotations
 
 import binascii
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -16,7 +15,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from . import _base64url
@@ -224,7 +223,10 @@ def thumbprint(key: PublicKey) -> str:
         raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         members = {"crv": "Ed25519", "kty": "OKP", "x": _base64url.encode(raw)}
     canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode("ascii")
-    return _base64url.encode(hashlib.sha256(canonical).digest())
+    # cryptography's SHA-256, not hashlib: hashlib loads a second libcrypto at launch (3 ms).
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(canonical)
+    return _base64url.encode(digest.finalize())
 
 
 def _uint(value: int) -> str:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from ._algorithms import check_key_strength
 from ._errors import InvalidKey
 from ._keys import KeySource, RegisteredKey, load_key_source, parse_validity, pin_algorithms
 
@@ -53,8 +54,9 @@ class KeyRegistry:
         _check_fingerprint(fingerprint)
         start = parse_validity(not_before, "not_before")
         end = parse_validity(not_after, "not_after")
-        added = []
+        added: list[RegisteredKey] = []
         for public_key, named, source_key_id in load_key_source(key):
+            check_key_strength(public_key)  # before pinning, so a bad curve is named as such
             entry = RegisteredKey(
                 fingerprint,
                 public_key,

@@ -20,6 +20,7 @@ DEFAULT_MAX_TOKEN_SIZE = 64 * 1024
 # A header names an algorithm and perhaps a kid; anything near this size is an attack.
 _MAX_HEADER_SEGMENT = 4096
 MAX_KID_LENGTH = 256
+_MAX_HEADER_CONTAINERS = 16
 # Header members that would change how the token must be processed (RFC 7515 4.1.11,
 # RFC 7797, RFC 7516): we implement none of them, so their presence is a refusal.
 _REFUSED_MEMBERS = ("crit", "b64", "zip", "enc", "cty")
@@ -97,8 +98,12 @@ def decode_segment(segment: bytes, name: str) -> bytes:
 def _parse_header(segment: bytes) -> tuple[MappingProxyType[str, Any], str, str | None]:
     if len(segment) > _MAX_HEADER_SEGMENT:
         raise _malformed(f"header segment is over {_MAX_HEADER_SEGMENT} characters")
+    decoded = decode_segment(segment, "header")
+    # A header is one flat object; a bound on brackets bounds nesting whatever the Python.
+    if decoded.count(b"[") + decoded.count(b"{") > _MAX_HEADER_CONTAINERS:
+        raise _malformed(f"header has more than {_MAX_HEADER_CONTAINERS} objects and arrays")
     try:
-        header = _json.loads_object(decode_segment(segment, "header"))
+        header = _json.loads_object(decoded)
     except ValueError as exc:
         if isinstance(exc, TokenRejected):
             raise
@@ -115,13 +120,14 @@ def _parse_header(segment: bytes) -> tuple[MappingProxyType[str, Any], str, str 
                 f"header member {name!r} is present; tokenverify implements no JWS "
                 "extensions, compression or encryption, so it refuses the token",
             )
+    # Membership, not .get(): an explicit null is a value of the wrong type, not absence.
     typ = header.get("typ")
-    if typ is not None and (not isinstance(typ, str) or typ.lower() not in _ACCEPTED_TYP):
+    if "typ" in header and (not isinstance(typ, str) or typ.lower() not in _ACCEPTED_TYP):
         raise TokenRejected(
             Reason.unsupported_header, f"header 'typ' is {_preview(typ)}; expected 'JWT'"
         )
     kid = header.get("kid")
-    if kid is not None and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH):
+    if "kid" in header and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH):
         raise _malformed(f"header 'kid' must be a string of 1 to {MAX_KID_LENGTH} characters")
     return MappingProxyType(header), algorithm, kid
 
