@@ -16,10 +16,8 @@ covers those bytes, so no attacker chose them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
@@ -38,7 +36,6 @@ Unit = Literal[
 NumericDate = int | float
 # NumericDate and ISO spellings of one instant may differ by the fraction NumericDate drops.
 _SPELLING_TOLERANCE = 1.0
-_EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 class SignedEntitlement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -79,66 +76,81 @@ _DECODE_LENIENT = msgspec.json.Decoder(_LenientPayload).decode
 _DECODE_ANY = msgspec.json.Decoder().decode
 
 
-class Claims:
-    """The payload's claims, checked for type and shape; ``raw`` decoded on demand."""
+class Claims(NamedTuple):
+    """The payload's claims, checked for type and shape, with its instants parsed."""
 
-    __slots__ = (
-        "_payload",
-        "_raw",
-        "checkout_metadata",
-        "checkout_type",
-        "entitlements",
-        "expiration",
-        "expiration_epoch",
-        "issued_at",
-        "issued_at_epoch",
-        "key_fingerprint",
-        "license_arn",
-        "license_consumption_token",
-        "node_id",
-        "not_before_epoch",
-        "product_sku",
-    )
-
-    license_arn: str
-    license_consumption_token: str
-    node_id: str | None
+    signed: _SignedPayload
     issued_at: datetime
     expiration: datetime
     issued_at_epoch: float
     expiration_epoch: float
     not_before_epoch: float | None
-    entitlements: tuple[SignedEntitlement, ...] | None
-    checkout_metadata: Mapping[str, str] | None
-    product_sku: str | None
-    checkout_type: str | None
-    key_fingerprint: str | None
-    _payload: bytes
-    _raw: Mapping[str, Any] | None
+    payload: bytes
+    #: The decoded payload when it had to be decoded whole (it has unknown claims).
+    decoded: dict[str, Any] | None
+
+    # Views of ``signed`` under the names the rest of the library uses.
+    @property
+    def license_arn(self) -> str:
+        """``licenseArn`` (checked present)."""
+        return self.signed.licenseArn  # type: ignore[return-value]
 
     @property
-    def raw(self) -> Mapping[str, Any]:
-        """The whole decoded payload, read-only."""
-        if self._raw is None:
-            # Cannot fail: the typed decode already checked every member of this payload.
-            self._raw = MappingProxyType(_DECODE_ANY(self._payload))
-        return self._raw
+    def license_consumption_token(self) -> str:
+        """``licenseConsumptionToken`` (checked present)."""
+        return self.signed.licenseConsumptionToken  # type: ignore[return-value]
+
+    @property
+    def node_id(self) -> str | None:
+        """``nodeId``."""
+        return self.signed.nodeId
+
+    @property
+    def entitlements(self) -> tuple[SignedEntitlement, ...] | None:
+        """``entitlementsAllowed``; None when the token has no such claim."""
+        return self.signed.entitlementsAllowed
+
+    @property
+    def checkout_metadata(self) -> dict[str, str] | None:
+        """``checkoutMetadata``; None when the token has no such claim."""
+        return self.signed.checkoutMetadata
+
+    @property
+    def product_sku(self) -> str | None:
+        """``productSKU``."""
+        return self.signed.productSKU
+
+    @property
+    def checkout_type(self) -> str | None:
+        """``checkoutType``."""
+        return self.signed.checkoutType
+
+    @property
+    def key_fingerprint(self) -> str | None:
+        """``keyFingerprint``: the issuer the token says signed it."""
+        return self.signed.keyFingerprint
+
+    def raw(self) -> dict[str, Any]:
+        """The whole decoded payload (a new dict on each call)."""
+        if self.decoded is not None:
+            return dict(self.decoded)
+        # Cannot fail: the typed decode already checked every member of this payload.
+        return _DECODE_ANY(self.payload)  # type: ignore[no-any-return]
 
 
 def parse_claims(payload: bytes) -> Claims:
     """Decode and check the verified payload; ``TokenRejected(invalid_claims)`` if wrong."""
-    raw: dict[str, Any] | None = None
+    decoded: dict[str, Any] | None = None
     try:
         try:
             signed: _SignedPayload = _DECODE_KNOWN(payload)
         except msgspec.ValidationError as exc:
             if "unknown field" not in str(exc):
                 raise
-            raw = _DECODE_ANY(payload)  # checks every value, including unknown claims
+            decoded = _DECODE_ANY(payload)  # checks every value, including unknown claims
             signed = _DECODE_LENIENT(payload)
     except (msgspec.MsgspecError, ValueError, RecursionError) as exc:
         raise _invalid(f"payload: {_describe(exc)}") from None
-    claims = Claims()
     issued_at, issued_epoch = _instant(signed.issuedAt, signed.iat, "issuedAt", "iat")
     expiration, expiration_epoch = _instant(signed.expiration, signed.exp, "expiration", "exp")
     if issued_epoch > expiration_epoch:
@@ -154,20 +166,9 @@ def parse_claims(payload: bytes) -> Claims:
     if signed.licenseArn is None or signed.licenseConsumptionToken is None:
         missing = "licenseArn" if signed.licenseArn is None else "licenseConsumptionToken"
         raise _invalid(f"claim {missing!r} is missing")
-    claims.license_arn = signed.licenseArn
-    claims.license_consumption_token = signed.licenseConsumptionToken
-    claims.node_id = signed.nodeId
-    claims.issued_at, claims.issued_at_epoch = issued_at, issued_epoch
-    claims.expiration, claims.expiration_epoch = expiration, expiration_epoch
-    claims.not_before_epoch = not_before
-    claims.entitlements = signed.entitlementsAllowed
-    claims.checkout_metadata = signed.checkoutMetadata
-    claims.product_sku = signed.productSKU
-    claims.checkout_type = signed.checkoutType
-    claims.key_fingerprint = signed.keyFingerprint
-    claims._payload = payload
-    claims._raw = None if raw is None else MappingProxyType(raw)
-    return claims
+    return Claims(
+        signed, issued_at, expiration, issued_epoch, expiration_epoch, not_before, payload, decoded
+    )
 
 
 def _instant(

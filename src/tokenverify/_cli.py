@@ -1,35 +1,551 @@
-"""The ``tokenverify`` command. Imported only by the console script, never by the library."""
+"""The ``tokenverify`` command. Imported only by the console script, never by the library.
+
+A thin dispatcher: argparse here, each command in its own ``_cli_*`` module, imported
+only when that command runs. Exit codes: 0 valid (or done), 1 rejected, 2 usage or
+configuration error. Every error is one line on stderr; ``--debug`` adds the traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
+
+from ._cli_args import (
+    REQUIRE_SYNTAX,
+    parse_algorithms,
+    parse_duration,
+    parse_entitlement,
+    parse_leeway,
+    parse_metadata,
+    parse_requirement,
+    parse_time,
+)
+from ._cli_output import CliError, Console
 
 __all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace, Console], int]
+_ALGORITHMS = [
+    "PS256",
+    "PS384",
+    "PS512",
+    "RS256",
+    "RS384",
+    "RS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+]
+
+_DESCRIPTION = """\
+Verify AWS License Manager checkout tokens offline: signature, key, node, time and
+entitlements, from a saved CheckoutLicense / CheckoutBorrowLicense response or a bare
+SignedToken."""
+_EPILOG = """\
+examples:
+  tokenverify demo
+  tokenverify keys add issuer-public.pem --keys keys.json \\
+      --fingerprint 'aws:111122223333:My Company:issuer-fingerprint' --algorithms PS384
+  tokenverify verify checkout.json --keys keys.json --node-id node-7 --require 'Users>=5 Count'
+  tokenverify inspect checkout.json --unverified --keys keys.json
+  tokenverify mint --issuer-key test-issuer.pem --fingerprint F --node-id node-7 --out t.json
+  tokenverify checkout --borrow --license-arn ARN --entitlement Name=Users,Unit=Count,Value=1 \\
+      --node-id node-7 --keys keys.json --save checkout.json
+  tokenverify schema policy > policy.schema.json
+
+exit codes: 0 valid (or done), 1 token rejected, 2 usage or configuration error.
+environment: NO_COLOR (set and not empty) turns colour off; AWS_* configure 'checkout'.
+'tokenverify COMMAND --help' shows each command's options and an example."""
+
+_VERIFY_EPILOG = f"""\
+--require takes {REQUIRE_SYNTAX};
+repeat it for several. Flags given beside --policy override the file's fields (--require
+replaces its requirements).
+--at takes YYYY-MM-DDThh:mm:ss[.fff][Z|+hh:mm] (no zone = UTC) or epoch seconds.
+--keys is a keys file ('tokenverify keys add'), or a bare public key (PEM, DER, JWK,
+JWKS, 'aws kms get-public-key' JSON) together with --fingerprint and, for RSA, --algorithms.
+
+examples:
+  tokenverify verify checkout.json --keys keys.json --node-id node-7 --require 'Users>=5 Count'
+  aws license-manager checkout-borrow-license ... | tokenverify verify - --keys keys.json
+  tokenverify verify checkout.json --keys keys.json --policy policy.json --json
+  tokenverify verify checkout.json --keys issuer.pem --algorithms PS384 \\
+      --fingerprint 'aws:111122223333:My Company:issuer-fingerprint'
+
+exit codes: 0 valid, 1 rejected (reason and remedy on stderr), 2 usage or configuration error."""
+
+_INSPECT_EPILOG = """\
+Nothing shown is verified: the output is labelled UNVERIFIED, and --unverified is required
+to say you know. With --keys, says which registered keys 'verify' would try.
+
+example:
+  tokenverify inspect checkout.json --unverified --keys keys.json"""
+
+_KEYS_EPILOG = """\
+examples:
+  tokenverify keys add issuer-public.pem --keys keys.json \\
+      --fingerprint 'aws:111122223333:My Company:issuer-fingerprint' --algorithms PS384
+  aws kms get-public-key --key-id ARN --output json | tokenverify keys add - --keys keys.json \\
+      --fingerprint 'aws:111122223333:My Company:issuer-fingerprint'
+  tokenverify keys list --keys keys.json
+  tokenverify keys show THUMBPRINT --keys keys.json
+  tokenverify keys remove --keys keys.json --fingerprint F --thumbprint THUMBPRINT
+  tokenverify keys schema > keys.schema.json"""
+
+_MINT_EPILOG = """\
+Test material only: the key is a test issuer key and every response minted carries
+"TokenverifyTestIssuer". --entitlement takes AWS CLI shorthand, Name=Users,Unit=Count,Value=10
+(repeat it; default Users 10 Count). --ttl takes 90s, 30m, 1h or 2d.
+
+examples:
+  tokenverify mint --new-key test-issuer.pem
+  tokenverify mint --issuer-key test-issuer.pem --fingerprint F --node-id node-7 \\
+      --entitlement Name=Users,Unit=Count,Value=10 --ttl 1h --out checkout.json
+  tokenverify mint --issuer-key test-issuer.pem --fingerprint F --borrow \\
+      --metadata Mac=02:42:ac:11:00:02
+  tokenverify mint --issuer-key test-issuer.pem --fingerprint F --issued-at 2020-01-01T00:00:00Z"""
+
+_CHECKOUT_EPILOG = """\
+Calls AWS License Manager with boto3 (pip install 'tokenverify[aws]'), using the usual AWS
+credentials and region (--profile, --region, AWS_* variables). The whole response is saved
+atomically; with --keys it is verified first and not saved if rejected.
+
+examples:
+  tokenverify checkout --sku SKU \\
+      --fingerprint 'aws:294406891311:AWS/Marketplace:issuer-fingerprint' \\
+      --entitlement Name=Users,Unit=Count,Value=1 --node-id node-7 --save checkout.json
+  tokenverify checkout --borrow --license-arn ARN --entitlement Name=Users,Unit=Count,Value=1 \\
+      --node-id node-7 --metadata Mac=02:42:ac:11:00:02 --keys keys.json --save checkout.json"""
+
+_SCHEMA_EPILOG = """\
+examples:
+  tokenverify schema policy > policy.schema.json
+  tokenverify schema verify    # the shape of 'verify --json'"""
+
+_DEMO_EPILOG = """\
+example:
+  tokenverify demo --dir scratch/demo && tokenverify keys list --keys scratch/demo/keys.json"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line: ``tokenverify verify: error: ... (see --help)``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    parser = _build_parser()
+    try:
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            # Reported by the command's own parser, so the hint names its --help.
+            command_parser: argparse.ArgumentParser = getattr(args, "command_parser", parser)
+            command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    except SystemExit as exit_:  # --help, --version, usage errors
+        return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 2
+    console = Console(args.color)
+    handler: Handler = args.handler
+    try:
+        return handler(args, console)
+    except CliError as exc:
+        if args.debug:
+            traceback.print_exc()
+        console.error(f"tokenverify: error: {_one_line(exc.message)}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        console.error("tokenverify: interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (| head): say nothing more, and let nobody flush into it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        hint = "" if args.debug else " (run with --debug for the traceback)"
+        console.error(
+            f"tokenverify: internal error: {type(exc).__name__}: {_one_line(str(exc))}{hint}"
+        )
+        return 2
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(
-        prog="tokenverify", description="Verify AWS License Manager checkout tokens offline."
+    parser = _Parser(
+        prog="tokenverify",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"tokenverify {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser(
-        "demo", help="mint a demo issuer and saved checkouts, then verify them as an app would"
-    )
-    demo.add_argument("--dir", type=Path, default=Path("scratch/demo"), help="where to write")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from ._demo import run_demo
+    _add_common(parser, top=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-        return run_demo(args.dir)
-    parser.error(f"unknown command {args.command}")  # pragma: no cover - argparse exits first
-    return 2
+    verify = _command(commands, "verify", "verify a saved checkout or token", _VERIFY_EPILOG)
+    verify.add_argument(
+        "source",
+        nargs="?",
+        default="-",
+        metavar="FILE|-",
+        help="saved response or token (default: stdin)",
+    )
+    _add_trust(verify, required=True)
+    _add_policy(verify)
+    verify.add_argument("--at", type=parse_time, metavar="TIME", help="check as of TIME, not now")
+    verify.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (schema: 'tokenverify schema verify')",
+    )
+    verify.set_defaults(handler=_lazy("_cli_verify", "verify"))
+
+    inspect = _command(commands, "inspect", "decode a token WITHOUT verifying it", _INSPECT_EPILOG)
+    inspect.add_argument("source", metavar="FILE|-", help="saved response or token ('-' = stdin)")
+    inspect.add_argument(
+        "--unverified", action="store_true", help="required: you know nothing is checked"
+    )
+    _add_trust(inspect, required=False)
+    inspect.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (schema: 'tokenverify schema inspect')",
+    )
+    inspect.set_defaults(handler=_lazy("_cli_verify", "inspect"))
+
+    _add_keys_commands(commands)
+    _add_mint_command(commands)
+    _add_checkout_command(commands)
+
+    schema = _command(commands, "schema", "print a JSON Schema", _SCHEMA_EPILOG)
+    schema.add_argument(
+        "document",
+        choices=["keys", "policy", "verify", "inspect"],
+        help="keys file, policy file, 'verify --json' or 'inspect --json' output",
+    )
+    schema.set_defaults(handler=_print_schema)
+
+    demo = _command(
+        commands, "demo", "mint a demo issuer and saved checkouts, then verify them", _DEMO_EPILOG
+    )
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("scratch/demo"),
+        help="where to write (default: scratch/demo)",
+    )
+    demo.set_defaults(handler=_run_demo)
+    return parser
+
+
+def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # On the main parser with real defaults; on each command with SUPPRESS (a command's
+    # default would overwrite the main parser's value), so that 'tokenverify --debug
+    # verify' and 'tokenverify verify --debug' both work.
+    suppress = not top
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="show the traceback of an error",
+    )
+    parser.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default=argparse.SUPPRESS if suppress else "auto",
+        help="colour output (default auto: on a terminal, unless NO_COLOR is set)",
+    )
+
+
+def _command(
+    commands: argparse._SubParsersAction[_Parser], name: str, summary: str, epilog: str
+) -> _Parser:
+    command = commands.add_parser(
+        name,
+        help=summary,
+        description=summary[:1].upper() + summary[1:] + ".",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    _add_common(command, top=False)
+    command.set_defaults(command_parser=command)
+    return command
+
+
+def _add_trust(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument(
+        "--keys",
+        required=required,
+        metavar="KEYS",
+        help="keys file (or a bare public key, see below)",
+    )
+    parser.add_argument(
+        "--fingerprint", metavar="F", help="issuer key fingerprint the token must come from"
+    )
+    parser.add_argument(
+        "--algorithms",
+        type=parse_algorithms,
+        metavar="ALGS",
+        help="with a bare RSA key: e.g. PS384 or PS384,PS256",
+    )
+
+
+def _add_policy(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--node-id", metavar="N", help="NodeId the checkout must be bound to")
+    parser.add_argument("--license-arn", metavar="A", help="license the checkout must come from")
+    parser.add_argument("--sku", metavar="S", help="productSKU the token must carry")
+    parser.add_argument(
+        "--require",
+        type=parse_requirement,
+        action="append",
+        metavar="REQ",
+        help="entitlement needed: NAME[>=MIN][ UNIT]",
+    )
+    parser.add_argument(
+        "--policy", metavar="policy.json", help="policy file (schema: 'tokenverify schema policy')"
+    )
+    parser.add_argument(
+        "--leeway", type=parse_leeway, metavar="SECONDS", help="clock skew tolerated (default 60)"
+    )
+
+
+def _add_keys_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    keys = _command(commands, "keys", "manage the trusted issuer keys file", _KEYS_EPILOG)
+    actions = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+
+    add = _command(
+        actions, "add", "import a public key (PEM, DER, JWK, JWKS, KMS JSON)", _KEYS_EPILOG
+    )
+    add.add_argument("source", metavar="KEYFILE|-", help="the public key ('-' = stdin)")
+    add.add_argument(
+        "--keys", required=True, metavar="KEYS", help="keys file to update (created if absent)"
+    )
+    add.add_argument(
+        "--fingerprint", required=True, metavar="F", help="issuer key fingerprint the key signs for"
+    )
+    add.add_argument(
+        "--algorithms",
+        type=parse_algorithms,
+        metavar="ALGS",
+        help="pin to these, e.g. PS384 or PS384,PS256",
+    )
+    add.add_argument(
+        "--not-before", metavar="TIME", help="trust only tokens issued from TIME (ISO 8601)"
+    )
+    add.add_argument(
+        "--not-after", metavar="TIME", help="trust only tokens issued until TIME (ISO 8601)"
+    )
+    add.add_argument("--label", help="a note for people, e.g. 'KMS key of 2026'")
+    add.add_argument("--key-id", metavar="ID", help="the token header kid this key answers to")
+    add.set_defaults(handler=_lazy("_cli_keys", "add_key"))
+
+    listing = _command(
+        actions, "list", "show every key: type, algorithms, validity, thumbprint", _KEYS_EPILOG
+    )
+    listing.add_argument("--keys", required=True, metavar="KEYS", help="keys file")
+    listing.set_defaults(handler=_lazy("_cli_keys", "list_keys"))
+
+    show = _command(
+        actions, "show", "show keys by thumbprint, fingerprint or key id, with PEM", _KEYS_EPILOG
+    )
+    show.add_argument("selector", metavar="THUMBPRINT|FINGERPRINT|KEY_ID")
+    show.add_argument("--keys", required=True, metavar="KEYS", help="keys file")
+    show.set_defaults(handler=_lazy("_cli_keys", "show_keys"))
+
+    remove = _command(actions, "remove", "forget a key", _KEYS_EPILOG)
+    remove.add_argument("--keys", required=True, metavar="KEYS", help="keys file")
+    remove.add_argument("--fingerprint", required=True, metavar="F")
+    remove.add_argument("--thumbprint", metavar="T", help="the key to remove (see 'keys list')")
+    remove.add_argument("--all", action="store_true", help="remove every key of the fingerprint")
+    remove.set_defaults(handler=_lazy("_cli_keys", "remove_keys"))
+
+    schema = _command(actions, "schema", "print the keys file's JSON Schema", _KEYS_EPILOG)
+    schema.set_defaults(handler=_lazy("_cli_keys", "print_keys_schema"))
+
+
+def _add_mint_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    mint = _command(
+        commands, "mint", "mint AWS-shaped test checkouts (test issuers only)", _MINT_EPILOG
+    )
+    mint.add_argument(
+        "--new-key", metavar="KEY.pem", help="create a test issuer key (never overwrites)"
+    )
+    mint.add_argument(
+        "--key-size",
+        type=int,
+        choices=[2048, 3072, 4096],
+        default=4096,
+        help="RSA bits for --new-key",
+    )
+    mint.add_argument(
+        "--issuer-key", metavar="KEY.pem", help="test issuer private key to sign with"
+    )
+    mint.add_argument(
+        "--fingerprint", metavar="F", help="issuer key fingerprint (its account goes into the ARN)"
+    )
+    mint.add_argument("--alg", choices=_ALGORITHMS, help="default: PS384 for RSA, by curve for EC")
+    mint.add_argument("--kid", help="put this kid in the JWS header")
+    mint.add_argument("--node-id", metavar="N", help="nodeId to bind the checkout to")
+    mint.add_argument(
+        "--license-arn", metavar="A", help="default: a random ARN in the fingerprint's account"
+    )
+    mint.add_argument(
+        "--entitlement",
+        type=parse_entitlement,
+        action="append",
+        metavar="E",
+        help="Name=NAME,Unit=UNIT[,Value=V]",
+    )
+    mint.add_argument("--ttl", type=parse_duration, default=3600.0, help="lifetime (default 1h)")
+    mint.add_argument(
+        "--issued-at",
+        type=parse_time,
+        metavar="TIME",
+        help="default now (past times mint expired tokens)",
+    )
+    mint.add_argument("--borrow", action="store_true", help="CheckoutBorrowLicense shape")
+    mint.add_argument(
+        "--metadata",
+        type=parse_metadata,
+        action="append",
+        metavar="NAME=VALUE",
+        help="checkoutMetadata",
+    )
+    mint.add_argument(
+        "--out", metavar="FILE", help="write the response here (atomically) instead of stdout"
+    )
+    mint.set_defaults(handler=_lazy("_cli_mint", "mint"))
+
+
+def _add_checkout_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    checkout = _command(
+        commands, "checkout", "check out of AWS License Manager and save it", _CHECKOUT_EPILOG
+    )
+    checkout.add_argument(
+        "--sku", dest="product_sku", metavar="S", help="ProductSKU (CheckoutLicense)"
+    )
+    checkout.add_argument("--fingerprint", metavar="F", help="KeyFingerprint of the issuer")
+    checkout.add_argument(
+        "--entitlement",
+        type=parse_entitlement,
+        action="append",
+        metavar="E",
+        help="Name=NAME,Unit=UNIT[,Value=V]",
+    )
+    checkout.add_argument("--node-id", metavar="N", help="NodeId to bind the checkout to")
+    checkout.add_argument(
+        "--checkout-type",
+        choices=["PROVISIONAL", "PERPETUAL"],
+        default="PROVISIONAL",
+        help="default PROVISIONAL",
+    )
+    checkout.add_argument("--beneficiary", metavar="B", help="Beneficiary (CheckoutLicense)")
+    checkout.add_argument(
+        "--borrow", action="store_true", help="CheckoutBorrowLicense, for offline use"
+    )
+    checkout.add_argument("--license-arn", metavar="A", help="LicenseArn (required with --borrow)")
+    checkout.add_argument(
+        "--metadata",
+        type=parse_metadata,
+        action="append",
+        metavar="NAME=VALUE",
+        help="CheckoutMetadata (--borrow)",
+    )
+    checkout.add_argument(
+        "--client-token", metavar="T", help="idempotency token (default: a fresh UUID)"
+    )
+    checkout.add_argument(
+        "--save", required=True, metavar="FILE", help="where to save the response"
+    )
+    checkout.add_argument("--keys", metavar="KEYS", help="verify with these keys before saving")
+    checkout.add_argument(
+        "--algorithms", type=parse_algorithms, metavar="ALGS", help="with a bare RSA key in --keys"
+    )
+    checkout.add_argument(
+        "--require",
+        type=parse_requirement,
+        action="append",
+        metavar="REQ",
+        help="with --keys: NAME[>=MIN][ UNIT]",
+    )
+    checkout.add_argument("--policy", metavar="policy.json", help="with --keys: a policy file")
+    checkout.add_argument("--region", help="AWS region (default: the AWS configuration)")
+    checkout.add_argument("--profile", help="AWS profile")
+    checkout.set_defaults(handler=_lazy("_cli_checkout", "checkout"), leeway=None)
+
+
+def _lazy(module: str, function: str) -> Handler:
+    # Import a command's module only when it runs: 'verify' never loads boto3 or pydantic.
+    def run(args: argparse.Namespace, console: Console) -> int:
+        import importlib
+
+        handler: Handler = getattr(importlib.import_module(f"tokenverify.{module}"), function)
+        return handler(args, console)
+
+    return run
+
+
+def _print_schema(args: argparse.Namespace, console: Console) -> int:
+    import json
+
+    if args.document == "keys":
+        from ._keyfile import json_schema as schema
+    elif args.document == "policy":
+        from ._policyfile import json_schema as schema
+    elif args.document == "verify":
+        from ._cli_report import verify_schema as schema
+    else:
+        from ._cli_report import inspect_schema as schema
+    console.print(json.dumps(schema(), indent=2))
+    return 0
+
+
+def _run_demo(args: argparse.Namespace, console: Console) -> int:
+    import json
+
+    from ._demo import _FINGERPRINT, run_demo
+    from ._registry import KeyRegistry
+
+    status = run_demo(args.dir)
+    # Leave a keys file and a policy file beside the checkouts, so that every command
+    # can be tried on them straight away.
+    registry = KeyRegistry()
+    registry.add(
+        _FINGERPRINT,
+        (args.dir / "issuer-public.pem").read_bytes(),
+        algorithms=["PS384"],
+        label="tokenverify demo issuer (test key)",
+    )
+    registry.save(args.dir / "keys.json")
+    policy = {
+        "key_fingerprint": _FINGERPRINT,
+        "node_id": "node-7",
+        "requirements": [{"name": "Users", "unit": "Count", "minimum": 5}],
+    }
+    (args.dir / "policy.json").write_text(json.dumps(policy, indent=2) + "\n")
+    folder = args.dir
+    keys, policy_file = f"--keys {folder}/keys.json", f"--policy {folder}/policy.json"
+    console.print(f"\nAlso wrote {folder}/keys.json and {folder}/policy.json. Try:")
+    console.print(f"  tokenverify verify {folder}/valid.json {keys} {policy_file}")
+    console.print(f"  tokenverify verify {folder}/expired.json {keys} {policy_file}")
+    console.print(f"  tokenverify inspect {folder}/forged-key.json --unverified {keys}")
+    console.print(f"  tokenverify keys list {keys}")
+    return status
 
 
 if __name__ == "__main__":

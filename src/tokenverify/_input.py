@@ -34,6 +34,8 @@ def read_input(source: object, max_size: int) -> TokenInput:
     ``max_size`` bounds the token; a response or file may be four times that plus 64 KiB
     (plaintext entitlements repeat the signed ones).
     """
+    if type(source) is bytes:  # the common cases first: ABC checks cost more than this
+        return _from_bytes(source, max_size)
     if isinstance(source, Mapping):
         return _from_response(source)
     if isinstance(source, os.PathLike):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from typing import NoReturn
 
 from ._claims import Claims
 from ._errors import Reason, TokenRejected
@@ -151,26 +152,27 @@ def check_policy(policy: Policy, claims: Claims, now: float) -> None:
             f"expired at {claims.expiration.isoformat()} "
             f"({now - claims.expiration_epoch:.0f} s ago); " + _RENEW,
         )
-    _expect(policy.node_id, claims.node_id, "nodeId", Reason.node_mismatch)
-    _expect(policy.license_arn, claims.license_arn, "licenseArn", Reason.license_mismatch)
-    _expect(policy.product_sku, claims.product_sku, "productSKU", Reason.product_mismatch)
+    # Code point by code point: no case folding, no Unicode normalization, no trimming.
+    signed = claims.signed
+    if policy.node_id is not None and signed.nodeId != policy.node_id:
+        _mismatch(policy.node_id, signed.nodeId, "nodeId", Reason.node_mismatch)
+    if policy.license_arn is not None and signed.licenseArn != policy.license_arn:
+        _mismatch(policy.license_arn, signed.licenseArn, "licenseArn", Reason.license_mismatch)
+    if policy.product_sku is not None and signed.productSKU != policy.product_sku:
+        _mismatch(policy.product_sku, signed.productSKU, "productSKU", Reason.product_mismatch)
     for requirement in policy.requirements:
         _check_requirement(requirement, claims)
 
 
-def _expect(expected: str | None, actual: str | None, claim: str, reason: Reason) -> None:
-    if expected is None:
-        return
+def _mismatch(expected: str, actual: str | None, claim: str, reason: Reason) -> NoReturn:
     if actual is None:
         raise TokenRejected(
             Reason.invalid_claims,
             f"the policy requires {claim} {expected!r} but the token carries no {claim}",
         )
-    # Code point by code point: no case folding, no Unicode normalization, no trimming.
-    if actual != expected:
-        raise TokenRejected(
-            reason, f"token's {claim} is {actual[:80]!r}, this product expects {expected[:80]!r}"
-        )
+    raise TokenRejected(
+        reason, f"token's {claim} is {actual[:80]!r}, this product expects {expected[:80]!r}"
+    )
 
 
 def _check_requirement(requirement: Requirement, claims: Claims) -> None:

@@ -11,6 +11,8 @@ from ._errors import Reason
 
 if TYPE_CHECKING:
     from ._claims import Claims
+    from ._keys import RegisteredKey
+    from ._token import CompactToken
 
 __all__ = ["Entitlement", "Verdict", "VerifiedCheckout"]
 
@@ -36,45 +38,43 @@ class VerifiedCheckout:
     response is only compared, never exposed. Immutable.
     """
 
-    __slots__ = (
-        "_claims",
-        "_entitlements",
-        "algorithm",
-        "header",
-        "key_fingerprint",
-        "key_thumbprint",
-    )
+    __slots__ = ("_claims", "_entitlements", "_key", "_raw", "_token")
 
     _claims: Claims
+    _key: RegisteredKey
+    _token: CompactToken
     _entitlements: tuple[Entitlement, ...] | None
-    algorithm: str
-    """The token's JWS ``alg``."""
-    key_fingerprint: str
-    """The issuer fingerprint of the registered key that verified the signature."""
-    key_thumbprint: str
-    """RFC 7638 thumbprint of that key."""
-    header: Mapping[str, Any]
-    """The protected JWS header, read-only."""
+    _raw: Mapping[str, Any] | None
 
-    def __init__(
-        self,
-        claims: Claims,
-        *,
-        algorithm: str,
-        key_fingerprint: str,
-        key_thumbprint: str,
-        header: Mapping[str, Any],
-    ) -> None:
-        # Entitlement tuples are built on first use: a launch check reads one or two.
-        for name, value in (
-            ("_claims", claims),
-            ("_entitlements", None),
-            ("algorithm", algorithm),
-            ("header", header),
-            ("key_fingerprint", key_fingerprint),
-            ("key_thumbprint", key_thumbprint),
-        ):
-            object.__setattr__(self, name, value)
+    def __init__(self, claims: Claims, key: RegisteredKey, token: CompactToken) -> None:
+        # Entitlement tuples and the raw claims are built on first use: a launch check
+        # reads one or two fields, an audit perhaps none.
+        setattr_ = object.__setattr__
+        setattr_(self, "_claims", claims)
+        setattr_(self, "_key", key)
+        setattr_(self, "_token", token)
+        setattr_(self, "_entitlements", None)
+        setattr_(self, "_raw", None)
+
+    @property
+    def algorithm(self) -> str:
+        """The token's JWS ``alg``."""
+        return self._token.algorithm
+
+    @property
+    def header(self) -> Mapping[str, Any]:
+        """The protected JWS header, read-only."""
+        return self._token.header
+
+    @property
+    def key_fingerprint(self) -> str:
+        """The issuer fingerprint of the registered key that verified the signature."""
+        return self._key.fingerprint
+
+    @property
+    def key_thumbprint(self) -> str:
+        """RFC 7638 thumbprint of that key."""
+        return self._key.thumbprint
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("VerifiedCheckout is immutable")
@@ -137,7 +137,10 @@ class VerifiedCheckout:
     @property
     def claims(self) -> Mapping[str, Any]:
         """The whole signed payload as decoded, read-only at the top level."""
-        return self._claims.raw
+        if self._raw is None:
+            object.__setattr__(self, "_raw", MappingProxyType(self._claims.raw()))
+        assert self._raw is not None
+        return self._raw
 
     def entitlement(self, name: str) -> Entitlement | None:
         """The first signed entitlement called ``name`` (exact match), if any."""

@@ -50,13 +50,14 @@ def parse_compact(token: str | bytes, max_size: int = DEFAULT_MAX_TOKEN_SIZE) ->
             f"token is {len(token)} characters, over the {max_size} limit; "
             "raise max_token_size only if your issuer really emits tokens this large",
         )
-    if isinstance(token, str):
-        try:
-            token = token.encode("ascii")
-        except UnicodeEncodeError:
-            raise _malformed("token contains non-ASCII characters") from None
-    elif not isinstance(token, bytes):
-        token = bytes(token)
+    if type(token) is not bytes:
+        if isinstance(token, str):
+            try:
+                token = token.encode("ascii")
+            except UnicodeEncodeError:
+                raise _malformed("token contains non-ASCII characters") from None
+        else:
+            token = bytes(token)
     # find() is memchr: 7x faster than count() plus split() on a 4 KB token (measured).
     first = token.find(b".")
     second = token.find(b".", first + 1) if first >= 0 else -1

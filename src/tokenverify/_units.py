@@ -11,7 +11,7 @@ issues, and then no conversion happens at all.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Context, Decimal
 from types import MappingProxyType
 
 __all__ = ["UNITS", "compatible", "convert", "parse_quantity"]
@@ -46,6 +46,9 @@ _SCALE: MappingProxyType[str, tuple[str, int]] = MappingProxyType(
 #: The 27 values of the service model's EntitlementDataUnit.
 UNITS = frozenset(_SCALE)
 _QUANTITY = re.compile(r"[0-9]{1,40}(?:\.[0-9]{1,40})?", re.ASCII)
+# scaleb rounds to the context's precision (28 digits by default); a quantity has at most
+# 80 digits, so this precision keeps every conversion exact.
+_EXACT = Context(prec=100)
 
 
 def compatible(unit: str, other: str) -> bool:
@@ -59,7 +62,7 @@ def convert(quantity: Decimal, unit: str, to_unit: str) -> Decimal:
     to_family, to_exponent = _SCALE[to_unit]
     if family != to_family:
         raise ValueError(f"{unit} cannot be converted to {to_unit}")
-    return quantity.scaleb(exponent - to_exponent)
+    return quantity.scaleb(exponent - to_exponent, context=_EXACT)
 
 
 def parse_quantity(text: str) -> Decimal:

@@ -63,13 +63,7 @@ class Verifier:
         if envelope is not None:
             check_envelope(envelope, claims)
         check_policy(self.policy, claims, instant)
-        return VerifiedCheckout(
-            claims,
-            algorithm=parsed.algorithm,
-            key_fingerprint=key.fingerprint,
-            key_thumbprint=key.thumbprint,
-            header=parsed.header,
-        )
+        return VerifiedCheckout(claims, key, parsed)
 
     def check(self, source: object, now: datetime | float | None = None) -> Verdict:
         """Like :meth:`verify`, but return a :class:`Verdict` instead of raising."""

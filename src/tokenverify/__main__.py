@@ -1,0 +1,9 @@
+"""``python -m tokenverify``: the same command line as the ``tokenverify`` script."""
+
+from __future__ import annotations
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

@@ -1,0 +1,276 @@
+"""``tokenverify keys add|list|show|remove|schema`` and reading ``--keys`` for the others.
+
+``--keys`` names a tokenverify keys file (JSON, written by ``keys add``). ``verify`` and
+``inspect`` also take a bare public key there (PEM, DER, JWK, JWKS or the JSON of ``aws
+kms get-public-key``) together with ``--fingerprint``, for a one-off check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from ._cli_output import CliError, Console, format_time
+from ._errors import InvalidKey
+from ._keys import RegisteredKey
+from ._registry import KeyRegistry
+
+__all__ = [
+    "add_key",
+    "key_type",
+    "list_keys",
+    "load_trust",
+    "print_keys_schema",
+    "remove_keys",
+    "show_keys",
+]
+
+_MAX_KEY_SOURCE = 1 << 20
+_MAX_KEYS_FILE = 16 << 20  # as tokenverify._keyfile allows
+_KEYS_FILE_MARK = b'"tokenverify-keys"'
+_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+
+
+def key_type(key: RegisteredKey) -> str:
+    """``RSA-4096``, ``EC P-384`` or ``Ed25519``."""
+    public = key.public_key
+    if isinstance(public, rsa.RSAPublicKey):
+        return f"RSA-{public.key_size}"
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        return f"EC {_CURVES.get(public.curve.name, public.curve.name)}"
+    return "Ed25519"
+
+
+def load_trust(path: str, fingerprint: str | None, algorithms: list[str] | None) -> KeyRegistry:
+    """The registry ``--keys`` names: a keys file, or one bare key under ``--fingerprint``."""
+    data = _read(path, "keys file", _MAX_KEYS_FILE)
+    if _is_keys_file(data):
+        if algorithms is not None:
+            raise CliError("--algorithms applies to a bare public key, not to a keys file")
+        return _load_keys_file(path, sniffed=True)
+    if fingerprint is None:
+        raise CliError(
+            f"{path!r} is not a tokenverify keys file; to use a bare public key, "
+            "also pass --fingerprint (and --algorithms for an RSA key)"
+        )
+    registry = KeyRegistry()
+    try:
+        registry.add(fingerprint, data, algorithms=algorithms)
+    except InvalidKey as exc:
+        raise CliError(f"{path}: {exc}") from None
+    return registry
+
+
+def add_key(args: argparse.Namespace, console: Console) -> int:
+    """``keys add``: import a public key into the keys file, atomically."""
+    keys_path = Path(args.keys)
+    registry = _load_or_create(keys_path)
+    source = _read(args.source, "key", _MAX_KEY_SOURCE)
+    if _is_keys_file(source):
+        raise CliError(f"{_name(args.source)} is a tokenverify keys file, not a public key")
+    # Parse into a scratch registry first: an identical key already present is not an
+    # error, a different registration of the same key is, and neither writes anything.
+    staged = KeyRegistry()
+    try:
+        new_keys = staged.add(
+            args.fingerprint,
+            source,
+            algorithms=args.algorithms,
+            not_before=args.not_before,
+            not_after=args.not_after,
+            label=args.label,
+            key_id=args.key_id,
+        )
+    except InvalidKey as exc:
+        raise CliError(f"{_name(args.source)}: {exc}") from None
+    existing = {key.thumbprint: key for key in registry.keys(args.fingerprint)}
+    fresh = []
+    for key in new_keys:
+        old = existing.get(key.thumbprint)
+        if old is None:
+            fresh.append(key)
+        elif _registration(old) != _registration(key):
+            raise CliError(
+                f"key {key.thumbprint} is already registered for {args.fingerprint!r} "
+                f"with {_describe_registration(old)}; not changed. To replace it: tokenverify "
+                f"keys remove --keys {args.keys} --fingerprint '{args.fingerprint}' "
+                f"--thumbprint {key.thumbprint}"
+            )
+    if not fresh:
+        console.print(f"already registered in {keys_path}; nothing changed")
+        return 0
+    for key in fresh:
+        registry.add(
+            key.fingerprint,
+            key.public_key,
+            algorithms=key.algorithms,
+            not_before=key.not_before,
+            not_after=key.not_after,
+            label=key.label,
+            key_id=key.key_id,
+        )
+    _save(registry, keys_path)
+    for key in fresh:
+        console.print(
+            f"added {key_type(key)} key {key.thumbprint} [{', '.join(sorted(key.algorithms))}] "
+            f"for {key.fingerprint!r}"
+        )
+    console.print(f"{keys_path}: {len(registry)} key{'s' if len(registry) != 1 else ''}")
+    return 0
+
+
+def list_keys(args: argparse.Namespace, console: Console) -> int:
+    """``keys list``: every key with its type, algorithms, validity and thumbprint."""
+    registry = _load_keys_file(args.keys)
+    if not len(registry):
+        console.print(f"no keys in {args.keys}")
+        return 0
+    for index, key in enumerate(registry):
+        if index:
+            console.print()
+        _print_key(key, console, pem=False)
+    return 0
+
+
+def show_keys(args: argparse.Namespace, console: Console) -> int:
+    """``keys show``: the keys matching a thumbprint, fingerprint or key id, with PEM."""
+    registry = _load_keys_file(args.keys)
+    selector = args.selector
+    matches = [key for key in registry if selector in (key.thumbprint, key.fingerprint, key.key_id)]
+    if not matches:
+        raise CliError(f"no key in {args.keys} has thumbprint, fingerprint or key id {selector!r}")
+    for index, key in enumerate(matches):
+        if index:
+            console.print()
+        _print_key(key, console, pem=True)
+    return 0
+
+
+def remove_keys(args: argparse.Namespace, console: Console) -> int:
+    """``keys remove``: forget one key (or, with ``--all``, every key of a fingerprint)."""
+    keys_path = Path(args.keys)
+    registry = _load_keys_file(args.keys)
+    held = registry.keys(args.fingerprint)
+    if not held:
+        raise CliError(f"no key for {args.fingerprint!r} in {args.keys}")
+    if args.thumbprint is None and len(held) > 1 and not args.all:
+        listed = ", ".join(key.thumbprint for key in held)
+        raise CliError(
+            f"{args.fingerprint!r} has {len(held)} keys ({listed}): pass --thumbprint T, or --all"
+        )
+    removed = registry.remove(args.fingerprint, args.thumbprint)
+    if not removed:
+        raise CliError(f"{args.fingerprint!r} has no key with thumbprint {args.thumbprint!r}")
+    _save(registry, keys_path)
+    console.print(
+        f"removed {removed} key{'s' if removed != 1 else ''} of {args.fingerprint!r}; "
+        f"{keys_path}: {len(registry)} key{'s' if len(registry) != 1 else ''}"
+    )
+    return 0
+
+
+def print_keys_schema(args: argparse.Namespace, console: Console) -> int:
+    """``keys schema``: the keys file's JSON Schema."""
+    from ._keyfile import json_schema
+
+    console.print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def _print_key(key: RegisteredKey, console: Console, *, pem: bool) -> None:
+    console.print(console.style(key.fingerprint, "bold"))
+    console.print(f"  key         {key_type(key)} [{', '.join(sorted(key.algorithms))}]")
+    console.print(f"  thumbprint  {key.thumbprint}")
+    console.print(f"  valid       {_validity(key)}")
+    if key.label:
+        console.print(f"  label       {key.label}")
+    if key.key_id:
+        console.print(f"  key id      {key.key_id}")
+    if pem:
+        console.print(key.public_pem().rstrip("\n"))
+
+
+def _validity(key: RegisteredKey) -> str:
+    if key.not_before and key.not_after:
+        return f"{format_time(key.not_before)} to {format_time(key.not_after)}"
+    if key.not_before:
+        return f"from {format_time(key.not_before)}"
+    if key.not_after:
+        return f"until {format_time(key.not_after)}"
+    return "any time"
+
+
+def _registration(key: RegisteredKey) -> tuple[object, ...]:
+    return (key.algorithms, key.not_before, key.not_after, key.label, key.key_id)
+
+
+def _describe_registration(key: RegisteredKey) -> str:
+    parts = [f"algorithms {', '.join(sorted(key.algorithms))}", f"validity {_validity(key)}"]
+    if key.label:
+        parts.append(f"label {key.label!r}")
+    if key.key_id:
+        parts.append(f"key id {key.key_id!r}")
+    return "; ".join(parts)
+
+
+def _is_keys_file(data: bytes) -> bool:
+    # A JSON object that names the keys file format (every file 'keys add' writes does).
+    return data.lstrip()[:1] == b"{" and _KEYS_FILE_MARK in data
+
+
+def _load_keys_file(path: str | os.PathLike[str], *, sniffed: bool = False) -> KeyRegistry:
+    """Load a keys file; ``sniffed`` when the caller already saw it is one."""
+    if not sniffed and not _is_keys_file(_read(os.fspath(path), "keys file", _MAX_KEYS_FILE)):
+        raise CliError(
+            f"{os.fspath(path)!r} is not a tokenverify keys file (make one with "
+            "'tokenverify keys add KEY --keys FILE --fingerprint F')"
+        )
+    try:
+        return KeyRegistry.load(path)
+    except InvalidKey as exc:
+        raise CliError(str(exc)) from None
+
+
+def _load_or_create(path: Path) -> KeyRegistry:
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise CliError(f"cannot create keys file {str(path)!r}: no folder {str(path.parent)!r}")
+        return KeyRegistry()
+    data = _read(str(path), "keys file", _MAX_KEYS_FILE)
+    if not _is_keys_file(data):
+        raise CliError(
+            f"{str(path)!r} exists and is not a tokenverify keys file; refusing to overwrite it"
+        )
+    return _load_keys_file(path, sniffed=True)
+
+
+def _save(registry: KeyRegistry, path: Path) -> None:
+    try:
+        registry.save(path)
+    except OSError as exc:
+        raise CliError(f"cannot write keys file {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _read(path: str, what: str, limit: int) -> bytes:
+    if path == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise CliError(f"no {what} on stdin: pipe one in, or pass a file name")
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(limit + 1)
+        except OSError as exc:
+            raise CliError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise CliError(f"{_name(path)} is over {limit >> 20} MiB; it is not a {what}")
+    return data
+
+
+def _name(path: str) -> str:
+    return "stdin" if path == "-" else repr(path)
