@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from ._errors import InvalidKey
+from ._files import write_atomically
 
 if TYPE_CHECKING:
     from ._registry import KeyRegistry
@@ -85,7 +85,7 @@ def load_registry(path: str | os.PathLike[str]) -> KeyRegistry:
         document = KeyFile.model_validate_json(data, strict=False)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise InvalidKey(f"keys file {os.fspath(path)!r}: {where}: {first['msg']}") from None
     registry = KeyRegistry()
     for index, entry in enumerate(document.keys):
@@ -132,22 +132,3 @@ def save_registry(registry: KeyRegistry, path: str | os.PathLike[str]) -> None:
     """Write atomically: a reader sees the old file or the new one, never half of one."""
     text = json.dumps(to_key_file(registry).model_dump(mode="json"), indent=2) + "\n"
     write_atomically(Path(path), text.encode("utf-8"))
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a synced temporary file and a rename."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        # mkstemp makes the file 0600; a keys file holds public keys and is meant to be read
-        # by the service that verifies, so give it the mode an ordinary new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ._errors import TokenRejected
+from ._files import write_atomically
 from ._verifier import Verifier
 
 __all__ = [
@@ -148,7 +148,7 @@ def save_checkout(response: Mapping[str, Any], path: str | os.PathLike[str]) -> 
     over ``path``; a crash leaves no half-written checkout behind.
     """
     text = json.dumps(response, indent=2, ensure_ascii=False, default=_json_default) + "\n"
-    _write_atomically(Path(path), text.encode("utf-8"))
+    write_atomically(Path(path), text.encode("utf-8"))
 
 
 def _keep(
@@ -176,32 +176,3 @@ def _json_default(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot save a {type(value).__name__} in a checkout file")
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # Not tokenverify._keyfile.write_atomically: that module imports pydantic.
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    # Makes the rename itself durable on POSIX; not possible (nor needed) everywhere.
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
