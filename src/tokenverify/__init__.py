@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._clock import ClockGuard
 from ._errors import InvalidKey, Reason, TokenRejected
 from ._policy import Policy, Requirement
 from ._registry import KeyRegistry
 from ._result import Entitlement, Verdict, VerifiedCheckout
+from ._revocation import Revocation, RevocationList
 from ._signature import verify_compact
 from ._verifier import Verifier
 
@@ -26,12 +28,15 @@ if TYPE_CHECKING:
     from . import testing as testing
 
 __all__ = [
+    "ClockGuard",
     "Entitlement",
     "InvalidKey",
     "KeyRegistry",
     "Policy",
     "Reason",
     "Requirement",
+    "Revocation",
+    "RevocationList",
     "TokenRejected",
     "Verdict",
     "VerifiedCheckout",

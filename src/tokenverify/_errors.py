@@ -10,6 +10,10 @@ Exception tree::
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._result import VerifiedCheckout
 
 __all__ = ["InvalidKey", "Reason", "TokenRejected"]
 
@@ -46,14 +50,19 @@ class TokenRejected(ValueError):
 
     reason: Reason
     description: str
+    #: The signature-verified contents when the rejection came after the signature
+    #: check (times, node, envelope, entitlements...), for reports. Never valid.
+    signed_checkout: VerifiedCheckout | None
 
     def __init__(self, reason: Reason, description: str) -> None:
         super().__init__(f"{reason.value}: {description}")
         self.reason = reason
         self.description = description
+        self.signed_checkout = None
 
     def __reduce__(self) -> tuple[type[TokenRejected], tuple[Reason, str]]:
-        # Picklable as itself, so process pools (audits) carry the reason across.
+        # Picklable as itself, so process pools carry the reason across; the signed
+        # checkout (it holds key objects) stays behind.
         return (type(self), (self.reason, self.description))
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import time
 from datetime import datetime
+from typing import Literal
 
 from ._claims import Claims, parse_claims
+from ._clock import ClockGuard
 from ._envelope import check_envelope
 from ._errors import Reason, TokenRejected
 from ._input import read_input
@@ -14,12 +16,16 @@ from ._keys import RegisteredKey
 from ._policy import Policy, check_policy
 from ._registry import KeyRegistry
 from ._result import Verdict, VerifiedCheckout
+from ._revocation import RevocationList
 from ._signature import check_signature
 from ._token import DEFAULT_MAX_TOKEN_SIZE, decode_segment, parse_compact
 
 __all__ = ["Verifier"]
 
 _DEFAULT_POLICY = Policy()
+#: When to judge a checkout: the clock (None), an aware datetime, epoch seconds, or
+#: ``"issued"`` for the checkout's own issuedAt.
+Instant = datetime | float | Literal["issued"] | None
 
 
 class Verifier:
@@ -30,42 +36,74 @@ class Verifier:
     >>> verdict = verifier.check(Path("checkout.json"))  # never raises for bad input
     """
 
-    __slots__ = ("max_token_size", "policy", "registry")
+    __slots__ = ("clock_guard", "max_token_size", "policy", "registry", "revocations")
 
     def __init__(
         self,
         registry: KeyRegistry,
         policy: Policy | None = None,
         *,
+        clock_guard: ClockGuard | None = None,
+        revocations: RevocationList | None = None,
         max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
     ) -> None:
         if not isinstance(registry, KeyRegistry):
             raise TypeError("Verifier needs a KeyRegistry")
         if policy is not None and not isinstance(policy, Policy):
             raise TypeError("policy must be a Policy")
+        if clock_guard is not None and not isinstance(clock_guard, ClockGuard):
+            raise TypeError("clock_guard must be a ClockGuard")
+        if revocations is not None and not isinstance(revocations, RevocationList):
+            raise TypeError("revocations must be a RevocationList")
+        if (
+            isinstance(max_token_size, bool)
+            or not isinstance(max_token_size, int)
+            or max_token_size < 1
+        ):
+            raise ValueError("max_token_size is a positive number of characters")
         self.registry = registry
         self.policy = policy or _DEFAULT_POLICY
+        self.clock_guard = clock_guard
+        self.revocations = revocations
         self.max_token_size = max_token_size
 
-    def verify(self, source: object, now: datetime | float | None = None) -> VerifiedCheckout:
+    def verify(self, source: object, now: Instant = None) -> VerifiedCheckout:
         """Verify a checkout and return its signed contents; raise :class:`TokenRejected`.
 
         ``source``: a boto3 response dict, its saved JSON (str or bytes), a compact token,
         or an ``os.PathLike``. ``now``: an aware datetime or epoch seconds (default: the
-        system clock).
+        system clock), or ``"issued"`` to judge the checkout at its own ``issuedAt``, as
+        an audit asks "was it valid when it was issued?" (no clock guard then).
+
+        A rejection that comes after the signature was verified (times, node, envelope,
+        entitlements, revocation) carries the signed contents in
+        ``TokenRejected.signed_checkout``, for reports; never treat it as valid.
         """
-        instant = _instant(now)
+        if now == "issued":
+            at_issue, instant = True, 0.0  # replaced by issuedAt once it is known
+        else:
+            at_issue, instant = False, _instant(now)
         token, envelope = read_input(source, self.max_token_size)
         parsed = parse_compact(token, self.max_token_size)
         key = check_signature(parsed, self.registry, self.policy.key_fingerprint)
         claims = parse_claims(decode_segment(parsed.payload_segment, "payload"))
-        _check_key_binding(key, claims)
-        if envelope is not None:
-            check_envelope(envelope, claims)
-        check_policy(self.policy, claims, instant)
+        try:
+            _check_key_binding(key, claims)
+            if self.revocations is not None:
+                self.revocations.check(claims, key)
+            if envelope is not None:
+                check_envelope(envelope, claims)
+            if at_issue:
+                instant = claims.issued_at_epoch
+            elif self.clock_guard is not None:
+                self.clock_guard.observe(instant, claims.issued_at_epoch, self.policy.leeway)
+            check_policy(self.policy, claims, instant)
+        except TokenRejected as rejection:
+            rejection.signed_checkout = VerifiedCheckout(claims, key, parsed)
+            raise
         return VerifiedCheckout(claims, key, parsed)
 
-    def check(self, source: object, now: datetime | float | None = None) -> Verdict:
+    def check(self, source: object, now: Instant = None) -> Verdict:
         """Like :meth:`verify`, but return a :class:`Verdict` instead of raising."""
         try:
             checkout = self.verify(source, now)
@@ -102,5 +140,5 @@ def _instant(now: datetime | float | None) -> float:
             raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
         return now.timestamp()
     if isinstance(now, bool) or not isinstance(now, int | float) or math.isnan(now):
-        raise TypeError("now must be an aware datetime or epoch seconds")
+        raise TypeError("now must be an aware datetime, epoch seconds or 'issued'")
     return float(now)

@@ -1,0 +1,153 @@
+"""Clock rollback detection: a persisted high-water mark of trusted time.
+
+A license check on a machine the licensee controls can be fooled by turning the clock
+back until an expired checkout looks current. ``ClockGuard`` remembers the latest time it
+has seen, from the wall clock and from signed ``issuedAt`` values (the issuer's clock,
+which the licensee does not control), and refuses a wall clock earlier than that mark by
+more than the policy's leeway.
+
+What it proves: that this machine's clock has not gone back since the state file was
+last written, and is not earlier than any checkout it verified was issued. What it cannot
+prove: anything before the first run, or after the state file is deleted, restored from
+a backup, or edited by someone with write access to it. A missing file starts a new mark
+(``require_state=False``, the default) or is refused (``require_state=True``, for
+products that create the state at installation); an unreadable or invalid file is always
+refused, since damaging it is the obvious way to reset the mark.
+
+Updates are atomic (temporary file, fsync, rename) and serialised across processes by
+an exclusive lock on ``<path>.lock``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from ._errors import Reason, TokenRejected
+from ._files import write_atomically
+from ._times import MAX_EPOCH
+
+__all__ = ["ClockGuard"]
+
+_FORMAT = "tokenverify-clock"
+_MAX_STATE = 4096
+
+
+class ClockGuard:
+    """Refuse verification when the wall clock is behind the time already seen."""
+
+    __slots__ = ("path", "require_state")
+
+    def __init__(self, path: str | os.PathLike[str], *, require_state: bool = False) -> None:
+        self.path = Path(path)
+        self.require_state = require_state
+
+    def initialize(self, now: float | None = None) -> None:
+        """Create the state now (at installation) if it does not exist yet."""
+        with self._locked():
+            if not self.path.exists():
+                mark = time.time() if now is None else now
+                self._write(mark)
+
+    def high_water_mark(self) -> float | None:
+        """The mark in epoch seconds, or None when no state exists yet."""
+        with self._locked():
+            return self._read()
+
+    def observe(self, now: float, signed_time: float, leeway: float) -> None:
+        """Check ``now`` against the mark, then raise the mark to ``max(now, signed_time)``.
+
+        Raises ``TokenRejected(clock_rollback)`` without changing the state when ``now`` is
+        more than ``leeway`` seconds behind the mark, or the state cannot be trusted.
+        """
+        with self._locked():
+            mark = self._read()
+            if mark is not None and now < mark - leeway:
+                raise TokenRejected(
+                    Reason.clock_rollback,
+                    f"this machine's clock reads {mark - now:.0f} s before the latest time "
+                    f"already seen (state in {self.path}); set the clock right",
+                )
+            newest = max(now, signed_time) if mark is None else max(mark, now, signed_time)
+            if newest != mark:
+                self._write(newest)
+
+    def _write(self, mark: float) -> None:
+        document = {"format": _FORMAT, "version": 1, "high_water_mark": mark}
+        write_atomically(self.path, json.dumps(document).encode("ascii") + b"\n")
+
+    def _read(self) -> float | None:
+        try:
+            with open(self.path, "rb") as handle:
+                data = handle.read(_MAX_STATE + 1)
+        except FileNotFoundError:
+            if self.require_state:
+                raise _untrusted(self.path, "is missing") from None
+            return None
+        except OSError as exc:
+            raise _untrusted(self.path, f"cannot be read ({exc.strerror})") from None
+        try:
+            document = json.loads(data.decode("utf-8"))
+            mark = document["high_water_mark"]
+            valid = (
+                len(data) <= _MAX_STATE
+                and document.get("format") == _FORMAT
+                and document.get("version") == 1
+                and isinstance(mark, int | float)
+                and not isinstance(mark, bool)
+                and math.isfinite(mark)
+                and 0 <= mark < MAX_EPOCH
+            )
+        except (ValueError, TypeError, KeyError, AttributeError):
+            valid = False
+        if not valid:
+            raise _untrusted(self.path, "is not a valid clock state")
+        return float(mark)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a+b") as lock:
+            _lock(lock)
+            try:
+                yield
+            finally:
+                _unlock(lock)
+
+    def __repr__(self) -> str:
+        return f"<ClockGuard {str(self.path)!r}>"
+
+
+def _untrusted(path: Path, problem: str) -> TokenRejected:
+    return TokenRejected(
+        Reason.clock_rollback,
+        f"the clock state {path} {problem}, so a clock rollback cannot be ruled out; "
+        "restore the file, or delete it to start a new mark (the vendor may require support)",
+    )
+
+
+try:
+    import fcntl
+
+    def _lock(handle: IO[bytes]) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+
+    def _unlock(handle: IO[bytes]) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+except ImportError:  # pragma: no cover - Windows
+    import msvcrt
+
+    def _lock(handle: IO[bytes]) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
+
+    def _unlock(handle: IO[bytes]) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]

@@ -1,0 +1,109 @@
+"""Offline revocation: licenses, checkouts or issuer keys a vendor has withdrawn.
+
+Revocations name claims or keys, never raw token bytes: an ECDSA signature has a second
+valid form (r, n - s), so the same checkout can arrive as different bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from ._claims import Claims
+from ._errors import Reason, TokenRejected
+from ._keys import RegisteredKey
+
+__all__ = ["Revocation", "RevocationList"]
+
+_IDENTIFIERS = ("license_arn", "license_consumption_token", "key_fingerprint", "key_thumbprint")
+
+
+class Revocation(NamedTuple):
+    """One revoked thing. Every identifier given must match (most entries give one)."""
+
+    license_arn: str | None = None
+    license_consumption_token: str | None = None
+    key_fingerprint: str | None = None
+    key_thumbprint: str | None = None
+    reason: str | None = None
+    revoked_at: str | None = None
+
+    def matches(self, claims: Claims, key: RegisteredKey) -> bool:
+        """Whether this entry revokes a checkout with these claims, signed by ``key``."""
+        return (
+            (self.license_arn is None or self.license_arn == claims.license_arn)
+            and (
+                self.license_consumption_token is None
+                or self.license_consumption_token == claims.license_consumption_token
+            )
+            and (self.key_fingerprint is None or self.key_fingerprint == key.fingerprint)
+            and (self.key_thumbprint is None or self.key_thumbprint == key.thumbprint)
+        )
+
+
+class RevocationList:
+    """Revoked licenses, checkouts and keys, checked after the signature.
+
+    >>> revocations = RevocationList.load("revocations.json")
+    >>> Verifier(registry, policy, revocations=revocations)
+    """
+
+    __slots__ = ("_by_identifier", "_combined", "entries")
+
+    def __init__(self, entries: Iterable[Revocation] = ()) -> None:
+        self.entries = tuple(entries)
+        # Entries naming one identifier (nearly all) are found by a dict lookup.
+        self._by_identifier: dict[tuple[str, str], Revocation] = {}
+        self._combined: list[Revocation] = []
+        for entry in self.entries:
+            if not isinstance(entry, Revocation):
+                raise TypeError("RevocationList holds Revocation entries")
+            named = [(name, getattr(entry, name)) for name in _IDENTIFIERS if getattr(entry, name)]
+            if not named:
+                raise ValueError(f"revocation {entry} names no license, checkout or key")
+            if len(named) == 1:
+                self._by_identifier.setdefault(named[0], entry)
+            else:
+                self._combined.append(entry)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RevocationList:
+        """Read a revocations file (JSON; schema: ``tokenverify._revocationfile``).
+
+        Strict: unknown fields, duplicate names, entries naming nothing and unreadable
+        files all raise ``ValueError`` naming the problem. Imports pydantic.
+        """
+        from ._revocationfile import load_revocations
+
+        return load_revocations(path)
+
+    def check(self, claims: Claims, key: RegisteredKey) -> None:
+        """Raise ``TokenRejected(revoked)`` if any entry revokes this checkout."""
+        if not self.entries:
+            return
+        lookup = self._by_identifier.get
+        entry = (
+            lookup(("license_consumption_token", claims.license_consumption_token))
+            or lookup(("license_arn", claims.license_arn))
+            or lookup(("key_thumbprint", key.thumbprint))
+            or lookup(("key_fingerprint", key.fingerprint))
+            or next((e for e in self._combined if e.matches(claims, key)), None)
+        )
+        if entry is not None:
+            what = ", ".join(
+                f"{name} {getattr(entry, name)!r}" for name in _IDENTIFIERS if getattr(entry, name)
+            )
+            why = f" ({entry.reason})" if entry.reason else ""
+            when = f" on {entry.revoked_at}" if entry.revoked_at else ""
+            raise TokenRejected(
+                Reason.revoked,
+                f"the vendor revoked {what}{when}{why}; "
+                "check out a new license or contact the vendor",
+            )
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __repr__(self) -> str:
+        return f"<RevocationList {len(self.entries)} entries>"
