@@ -1,0 +1,122 @@
+"""Property: the validity window [issuedAt - leeway, expiration + leeway] is decided exactly.
+
+Both bounds are inclusive: ``now == expiration + leeway`` is still valid and one
+microsecond later is ``expired``; ``now == issuedAt - leeway`` is valid and one
+microsecond earlier is ``not_yet_valid``. ``now`` is given as epoch seconds (float and
+int) and as aware datetimes in arbitrary UTC offsets; leeways are random, including
+fractions of a second.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tokenverify as tv
+from tokenverify.testing import TestIssuer
+
+FINGERPRINT = "aws:111122223333:Test:issuer-fingerprint"
+MICROSECOND = timedelta(microseconds=1)
+# Issue times 2000..2100 in whole seconds, lifetimes up to a year: AWS's spelling.
+issue_times = st.integers(946_684_800, 4_102_444_800)
+lifetimes = st.integers(0, 366 * 86_400)
+#: Policy accepts 0..86400 s; drawn in whole microseconds so that datetimes can hit a bound.
+leeways_us = st.integers(0, 86_400 * 10**6) | st.sampled_from((0, 1, 60 * 10**6, 86_400 * 10**6))
+#: Any whole-minute UTC offset a datetime may carry (strictly inside +-24 h).
+zones = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(
+    lambda minutes: timezone(timedelta(minutes=minutes))
+)
+
+
+@functools.cache
+def issuer() -> TestIssuer:
+    return TestIssuer.generate("ES256", fingerprint=FINGERPRINT)
+
+
+def minted(issued_at: int, ttl: int) -> dict[str, object]:
+    return issuer().checkout(issued_at=issued_at, ttl=ttl)
+
+
+def verdict_at(response: dict[str, object], leeway_us: int, now: datetime | float) -> tv.Verdict:
+    verifier = tv.Verifier(issuer().registry(), tv.Policy(leeway=leeway_us / 10**6))
+    verdict = verifier.check(response, now=now)
+    assert verdict.ok == (verdict.reason is None)
+    return verdict
+
+
+def utc(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+@given(issue_times, lifetimes, leeways_us, zones)
+def test_bounds_are_inclusive_for_aware_datetimes(
+    issued_at: int, ttl: int, leeway_us: int, zone: timezone
+) -> None:
+    response = minted(issued_at, ttl)
+    leeway = timedelta(microseconds=leeway_us)
+    earliest = (utc(issued_at) - leeway).astimezone(zone)
+    latest = (utc(issued_at + ttl) + leeway).astimezone(zone)
+
+    assert verdict_at(response, leeway_us, earliest).ok
+    assert verdict_at(response, leeway_us, latest).ok
+    assert verdict_at(response, leeway_us, earliest - MICROSECOND).reason is tv.Reason.not_yet_valid
+    assert verdict_at(response, leeway_us, latest + MICROSECOND).reason is tv.Reason.expired
+
+
+@given(issue_times, lifetimes, leeways_us)
+def test_bounds_are_inclusive_for_epoch_seconds(issued_at: int, ttl: int, leeway_us: int) -> None:
+    response = minted(issued_at, ttl)
+    leeway = leeway_us / 10**6
+    # A float cannot hold every microsecond of an epoch: compare with the float neighbours
+    # of the exact bound, as a caller computing ``expiration + leeway`` would get them.
+    earliest = issued_at - leeway
+    latest = issued_at + ttl + leeway
+
+    assert verdict_at(response, leeway_us, earliest).ok
+    assert verdict_at(response, leeway_us, latest).ok
+    assert verdict_at(response, leeway_us, earliest - 1e-6).reason is tv.Reason.not_yet_valid
+    assert verdict_at(response, leeway_us, latest + 1e-6).reason is tv.Reason.expired
+
+
+@given(issue_times, lifetimes, st.integers(0, 86_400), st.data())
+def test_integer_epochs_decide_like_the_window(
+    issued_at: int, ttl: int, leeway: int, data: st.DataObject
+) -> None:
+    """Whole seconds and whole-second leeways: every ``now`` is decided by the window alone."""
+    response = minted(issued_at, ttl)
+    earliest, latest = issued_at - leeway, issued_at + ttl + leeway
+    now = data.draw(
+        st.integers(earliest, latest)
+        | st.integers(earliest - 10**6, earliest - 1)
+        | st.integers(latest + 1, latest + 10**6)
+        | st.sampled_from((earliest - 1, earliest, latest, latest + 1))
+    )
+
+    verdict = verdict_at(response, leeway * 10**6, now)
+
+    if now < earliest:
+        assert verdict.reason is tv.Reason.not_yet_valid
+    elif now > latest:
+        assert verdict.reason is tv.Reason.expired
+    else:
+        assert verdict.ok
+
+
+@given(issue_times, lifetimes, leeways_us, zones, st.data())
+def test_datetime_and_epoch_spellings_of_now_agree(
+    issued_at: int, ttl: int, leeway_us: int, zone: timezone, data: st.DataObject
+) -> None:
+    response = minted(issued_at, ttl)
+    margin = 2 * 86_400 * 10**6
+    offset_us = data.draw(st.integers(-margin, ttl * 10**6 + margin))
+    # Whole milliseconds: exactly representable as datetimes and within float precision.
+    offset_us -= offset_us % 1000
+    now = utc(issued_at) + timedelta(microseconds=offset_us)
+
+    as_datetime = verdict_at(response, leeway_us, now.astimezone(zone))
+    as_epoch = verdict_at(response, leeway_us, issued_at + offset_us / 10**6)
+
+    assert as_datetime.reason is as_epoch.reason
