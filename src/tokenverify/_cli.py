@@ -58,6 +58,7 @@ examples:
   tokenverify checkout --borrow --license-arn ARN --entitlement Name=Users,Unit=Count,Value=1 \\
       --node-id node-7 --keys keys.json --save checkout.json
   tokenverify schema policy > policy.schema.json
+  tokenverify audit store/ --keys keys.json --format html --output audit.html
 
 exit codes: 0 valid (or done), 1 token rejected, 2 usage or configuration error.
 environment: NO_COLOR (set and not empty) turns colour off; AWS_* configure 'checkout'.
@@ -230,12 +231,15 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_keys_commands(commands)
     _add_mint_command(commands)
     _add_checkout_command(commands)
+    from ._cli_audit import add_audit_command
+
+    add_audit_command(commands)
 
     schema = _command(commands, "schema", "print a JSON Schema", _SCHEMA_EPILOG)
     schema.add_argument(
         "document",
-        choices=["keys", "policy", "verify", "inspect"],
-        help="keys file, policy file, 'verify --json' or 'inspect --json' output",
+        choices=["keys", "policy", "verify", "inspect", "audit"],
+        help="keys file, policy file, 'verify --json', 'inspect --json' or 'audit --format json'",
     )
     schema.set_defaults(handler=_print_schema)
 
@@ -509,6 +513,8 @@ def _print_schema(args: argparse.Namespace, console: Console) -> int:
         from ._policyfile import json_schema as schema
     elif args.document == "verify":
         from ._cli_report import verify_schema as schema
+    elif args.document == "audit":
+        from .audit import json_schema as schema
     else:
         from ._cli_report import inspect_schema as schema
     console.print(json.dumps(schema(), indent=2))

@@ -15,7 +15,8 @@ products that create the state at installation); an unreadable or invalid file i
 refused, since damaging it is the obvious way to reset the mark.
 
 Updates are atomic (temporary file, fsync, rename) and serialised across processes by
-an exclusive lock on ``<path>.lock``.
+an exclusive lock on ``<path>.lock``. A state that cannot be locked or written refuses
+verification too: a mark that can no longer rise would let the clock go back to it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from . import _json
 from ._errors import Reason, TokenRejected
 from ._files import write_atomically
 from ._times import MAX_EPOCH
@@ -37,6 +39,7 @@ __all__ = ["ClockGuard"]
 
 _FORMAT = "tokenverify-clock"
 _MAX_STATE = 4096
+_MEMBERS = frozenset(["format", "version", "high_water_mark"])
 
 
 class ClockGuard:
@@ -50,9 +53,9 @@ class ClockGuard:
 
     def initialize(self, now: float | None = None) -> None:
         """Create the state now (at installation) if it does not exist yet."""
+        mark = _checked_time(time.time() if now is None else now, "now")
         with self._locked():
             if not self.path.exists():
-                mark = time.time() if now is None else now
                 self._write(mark)
 
     def high_water_mark(self) -> float | None:
@@ -64,19 +67,28 @@ class ClockGuard:
         """Check ``now`` against the mark, then raise the mark to ``max(now, signed_time)``.
 
         Raises ``TokenRejected(clock_rollback)`` without changing the state when ``now`` is
-        more than ``leeway`` seconds behind the mark, or the state cannot be trusted.
+        more than ``leeway`` seconds behind the mark, or the state cannot be trusted, locked
+        or written. ``ValueError`` if ``now`` or ``signed_time`` is not an instant in
+        years 1970 to 9999 (such a mark could never be read back).
         """
-        with self._locked():
-            mark = self._read()
-            if mark is not None and now < mark - leeway:
-                raise TokenRejected(
-                    Reason.clock_rollback,
-                    f"this machine's clock reads {mark - now:.0f} s before the latest time "
-                    f"already seen (state in {self.path}); set the clock right",
-                )
-            newest = max(now, signed_time) if mark is None else max(mark, now, signed_time)
-            if newest != mark:
-                self._write(newest)
+        now = _checked_time(now, "now")
+        signed_time = _checked_time(signed_time, "signed_time")
+        try:
+            with self._locked():
+                mark = self._read()
+                if mark is not None and now < mark - leeway:
+                    raise TokenRejected(
+                        Reason.clock_rollback,
+                        f"this machine's clock reads {mark - now:.0f} s before the latest time "
+                        f"already seen (state in {self.path}); set the clock right",
+                    )
+                newest = max(now, signed_time) if mark is None else max(mark, now, signed_time)
+                if newest != mark:
+                    self._write(newest)
+        except OSError as exc:
+            # Fail closed: a read-only or full disk would freeze the mark where a clock
+            # turned back just past it goes unnoticed.
+            raise _untrusted(self.path, f"cannot be locked or updated ({exc.strerror})") from None
 
     def _write(self, mark: float) -> None:
         document = {"format": _FORMAT, "version": 1, "high_water_mark": mark}
@@ -92,21 +104,24 @@ class ClockGuard:
             return None
         except OSError as exc:
             raise _untrusted(self.path, f"cannot be read ({exc.strerror})") from None
+        if len(data) > _MAX_STATE:  # before parsing: the size bounds the nesting too
+            raise _untrusted(self.path, "is not a valid clock state")
         try:
-            document = json.loads(data.decode("utf-8"))
-            mark = document["high_water_mark"]
-            valid = (
-                len(data) <= _MAX_STATE
-                and document.get("format") == _FORMAT
-                and document.get("version") == 1
-                and isinstance(mark, int | float)
-                and not isinstance(mark, bool)
-                and math.isfinite(mark)
-                and 0 <= mark < MAX_EPOCH
-            )
-        except (ValueError, TypeError, KeyError, AttributeError):
-            valid = False
-        if not valid:
+            # Strict JSON (UTF-8, no duplicate names, no NaN) and exactly our members.
+            document = _json.loads_object(data)
+        except ValueError:
+            raise _untrusted(self.path, "is not a valid clock state") from None
+        mark: object = document.get("high_water_mark")
+        version: object = document.get("version")
+        if not (
+            document.keys() == _MEMBERS
+            and document["format"] == _FORMAT
+            and type(version) is int  # not true, not 1.0
+            and version == 1
+            and isinstance(mark, int | float)
+            and not isinstance(mark, bool)
+            and 0 <= mark < MAX_EPOCH  # also false for NaN (refused by the parser anyway)
+        ):
             raise _untrusted(self.path, "is not a valid clock state")
         return float(mark)
 
@@ -122,6 +137,17 @@ class ClockGuard:
 
     def __repr__(self) -> str:
         return f"<ClockGuard {str(self.path)!r}>"
+
+
+def _checked_time(value: float, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value < MAX_EPOCH
+    ):
+        raise ValueError(f"{name} must be epoch seconds in years 1970 to 9999, not {value!r}")
+    return float(value)
 
 
 def _untrusted(path: Path, problem: str) -> TokenRejected:

@@ -7,6 +7,7 @@ valid form (r, n - s), so the same checkout can arrive as different bytes.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -14,9 +15,30 @@ from ._claims import Claims
 from ._errors import Reason, TokenRejected
 from ._keys import RegisteredKey
 
-__all__ = ["Revocation", "RevocationList"]
+__all__ = ["Revocation", "RevocationList", "check_identifier"]
 
 _IDENTIFIERS = ("license_arn", "license_consumption_token", "key_fingerprint", "key_thumbprint")
+# RFC 7638 SHA-256 thumbprint as tokenverify prints it: 32 bytes, unpadded base64url.
+_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]", re.ASCII)
+
+
+def check_identifier(name: str, value: object) -> None:
+    """Refuse an identifier that could never match, so a revocation is never silently void.
+
+    ``ValueError`` for an empty string, surrounding whitespace or a malformed thumbprint;
+    ``TypeError`` for anything but a string (None means "not named").
+    """
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"revocation {name} must be a string, not {type(value).__name__}")
+    if not value or value != value.strip():
+        raise ValueError(f"revocation {name} {value!r} is empty or has surrounding whitespace")
+    if name == "key_thumbprint" and not _THUMBPRINT.fullmatch(value):
+        raise ValueError(
+            f"revocation key_thumbprint {value[:60]!r} is not an RFC 7638 SHA-256 thumbprint "
+            "(43 base64url characters, as 'tokenverify keys list' prints it)"
+        )
 
 
 class Revocation(NamedTuple):
@@ -59,7 +81,13 @@ class RevocationList:
         for entry in self.entries:
             if not isinstance(entry, Revocation):
                 raise TypeError("RevocationList holds Revocation entries")
-            named = [(name, getattr(entry, name)) for name in _IDENTIFIERS if getattr(entry, name)]
+            for name in _IDENTIFIERS:
+                check_identifier(name, getattr(entry, name))
+            named = [
+                (name, getattr(entry, name))
+                for name in _IDENTIFIERS
+                if getattr(entry, name) is not None
+            ]
             if not named:
                 raise ValueError(f"revocation {entry} names no license, checkout or key")
             if len(named) == 1:

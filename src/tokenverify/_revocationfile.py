@@ -5,9 +5,17 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from ._revocation import Revocation, RevocationList
+from ._revocation import Revocation, RevocationList, check_identifier
 
 __all__ = ["RevocationEntry", "RevocationFile", "json_schema", "load_revocations"]
 
@@ -32,6 +40,15 @@ class RevocationEntry(BaseModel):
     reason: str | None = Field(None, description="Shown in the rejection message.")
     revoked_at: str | None = Field(None, description="When, for people; not interpreted.")
 
+    @field_validator(
+        "license_arn", "license_consumption_token", "key_fingerprint", "key_thumbprint"
+    )
+    @classmethod
+    def _could_match(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A padded, spaced or mistyped identifier would never match: refuse it.
+        check_identifier(str(info.field_name), value)
+        return value
+
     @model_validator(mode="after")
     def _names_something(self) -> RevocationEntry:
         if not (
@@ -55,6 +72,14 @@ class RevocationFile(BaseModel):
     format: Literal["tokenverify-revocations"] = "tokenverify-revocations"
     version: Literal[1] = 1
     revoked: list[RevocationEntry] = Field(default_factory=list)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _integer_version(cls, value: object) -> object:
+        # Literal[1] alone lets true and 1.0 through (they compare equal to 1).
+        if type(value) is not int:
+            raise ValueError("version must be the integer 1")
+        return value
 
 
 def json_schema() -> dict[str, Any]:

@@ -3,7 +3,8 @@
 ``datetime.fromisoformat`` accepts week dates, basic format, spaces and more, so the one
 spelling AWS's service model allows is matched by an explicit pattern:
 ``YYYY-MM-DDThh:mm:ss[.fraction][Z|+hh:mm|-hh:mm]``. No zone means UTC, as in AWS's own
-examples. Fractions beyond microseconds are truncated (toward the past).
+examples. A fraction has 1 to 9 digits; beyond microseconds it is truncated (toward
+the past).
 """
 
 from __future__ import annotations

@@ -101,6 +101,7 @@ def _parse_header(segment: bytes) -> tuple[MappingProxyType[str, Any], str, str 
         raise _malformed(f"header segment is over {_MAX_HEADER_SEGMENT} characters")
     decoded = decode_segment(segment, "header")
     # A header is one flat object; a bound on brackets bounds nesting whatever the Python.
+    # (Brackets inside strings count too: no genuine header comes near the bound.)
     if decoded.count(b"[") + decoded.count(b"{") > _MAX_HEADER_CONTAINERS:
         raise _malformed(f"header has more than {_MAX_HEADER_CONTAINERS} objects and arrays")
     try:
