@@ -53,6 +53,7 @@ __all__ = [
     "ORDERS",
     "PRODUCT_SKU",
     "SECOND",
+    "TEN_MEGABYTES",
     "TRUSTED",
     "TTL",
     "VERIFY_AT",
@@ -63,6 +64,7 @@ __all__ = [
     "cases",
     "claims",
     "controls",
+    "deep_value",
     "ecdsa_raw",
     "embedded_key_headers",
     "header_for",
@@ -99,6 +101,8 @@ PRODUCT_SKU = "prod-1234"
 DEFAULT_POLICY = Policy()
 #: Large enough to let a multi-megabyte case past the size check to the part it attacks.
 LARGE_LIMIT = 4 << 20
+#: The "huge input" of the issue: refused on its length before anything is decoded.
+TEN_MEGABYTES = 10 << 20
 
 # ECDSA group orders (SEC 2), written out here so the tests do not borrow them from src.
 ORDERS = {
@@ -957,6 +961,58 @@ def _t13_nesting(keys: Issuers) -> Iterator[HostileCase]:
         Reason.too_large,
         registry,
     )
+    yield from _nested_responses(keys)
+
+
+def deep_value(depth: int, kind: str) -> Any:
+    """A Python value nested ``depth`` levels (built in a loop: no recursion here)."""
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value] if kind == "list" else {"a": value}
+    return value
+
+
+def _nested_responses(keys: Issuers) -> Iterator[HostileCase]:
+    """Nesting in the unsigned response around a genuine token, through every input form.
+
+    The response is not signed, so anyone can nest it: as JSON text (up to the document
+    limit, 4 x 64 KiB + 64 KiB) it must be refused as malformed by the parser, and as a
+    dict (built by the caller, no parser involved) every member tokenverify reads must
+    be refused for its type, never walked.
+    """
+    issuer, registry = keys.rsa, keys.rsa_registry
+    genuine = response(issuer, checkout_metadata={"Mac": "ABCDEFGHI"})
+    text = json.dumps(genuine)
+    for depth in (5_000, 150_000):  # 150,000 pairs of brackets: 300 KB, within the limit
+        arrays = text[:-1] + ',"Vendor":' + "[" * depth + "]" * depth + "}"
+        yield HostileCase(f"13-response-json-arrays-{depth}", arrays, Reason.malformed, registry)
+        yield HostileCase(
+            f"13-response-json-bytes-arrays-{depth}", arrays.encode(), Reason.malformed, registry
+        )
+    objects = text[:-1] + ',"Vendor":' + '{"a":' * 20_000 + "1" + "}" * 20_000 + "}"
+    yield HostileCase("13-response-json-objects-20000", objects, Reason.malformed, registry)
+    nested_token = '{"SignedToken":' + "[" * 20_000 + '"x"' + "]" * 20_000 + "}"
+    yield HostileCase(
+        "13-response-json-nested-signed-token", nested_token, Reason.malformed, registry
+    )
+    bare_brackets = "[" * 150_000  # an object that opens arrays and never closes them
+    yield HostileCase(
+        "13-json-text-unclosed-arrays", "{" + bare_brackets, Reason.malformed, registry
+    )
+    for member, reason in (
+        ("SignedToken", Reason.malformed),
+        ("IssuedAt", Reason.envelope_mismatch),
+        ("Expiration", Reason.envelope_mismatch),
+        ("EntitlementsAllowed", Reason.envelope_mismatch),
+        ("CheckoutMetadata", Reason.envelope_mismatch),
+    ):
+        for kind in ("list", "dict"):
+            yield HostileCase(
+                f"13-response-dict-{member}-{kind}-100000",
+                {**genuine, member: deep_value(100_000, kind)},
+                reason,
+                registry,
+            )
 
 
 def _t14_huge(keys: Issuers) -> Iterator[HostileCase]:
@@ -984,6 +1040,37 @@ def _t14_huge(keys: Issuers) -> Iterator[HostileCase]:
     yield HostileCase(
         "14-response-json-padded-with-whitespace",
         json.dumps(response(issuer)) + " " * (3 << 20),
+        Reason.too_large,
+        registry,
+    )
+    # Ten megabytes in every form a caller can hand over: refused on length alone.
+    ten = f"{header}.{'A' * TEN_MEGABYTES}.{signature}"
+    yield HostileCase("14-ten-megabytes-str", ten, Reason.too_large, registry)
+    yield HostileCase("14-ten-megabytes-bytes", ten.encode(), Reason.too_large, registry)
+    yield HostileCase(
+        "14-ten-megabytes-bytearray", bytearray(ten.encode()), Reason.too_large, registry
+    )
+    yield HostileCase(
+        "14-ten-megabytes-memoryview", memoryview(ten.encode()), Reason.too_large, registry
+    )
+    yield HostileCase(
+        "14-ten-megabytes-non-ascii", "\u00e9" * TEN_MEGABYTES, Reason.too_large, registry
+    )
+    yield HostileCase(
+        "14-ten-megabytes-response-dict",
+        {**response(issuer), "SignedToken": ten},
+        Reason.too_large,
+        registry,
+    )
+    yield HostileCase(
+        "14-ten-megabytes-response-json",
+        json.dumps({**response(issuer), "SignedToken": ten}),
+        Reason.too_large,
+        registry,
+    )
+    yield HostileCase(
+        "14-ten-megabytes-of-whitespace-around-a-token",
+        " " * TEN_MEGABYTES + token,
         Reason.too_large,
         registry,
     )

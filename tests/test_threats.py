@@ -8,6 +8,11 @@ the accepted ECDSA high-S twin (5), weak keys at registration (22), and the prop
 behind 7, 8, 12, 14 and 23 (canonical padding accepted, embedded keys never fetched,
 payload duplicates resolved one documented way, size checked before decoding, why
 ``PSS.AUTO`` must not be used).
+
+Every text case is also handed in as bytes, bytearray, memoryview, a file and (tokens)
+inside a response dict and its JSON, and must be refused alike; a 10 MB input is refused
+before any decoding on every path; nesting that no parser bounds (a caller's response
+dict, key JSON) is checked too.
 """
 
 from __future__ import annotations
@@ -59,6 +64,11 @@ def _params(cases: list[HostileCase]) -> list[object]:
     ]
 
 
+def _is_document(source: str | bytes) -> bool:
+    head = source.lstrip()[:1]
+    return head in ("{", b"{")
+
+
 def _rejection(verifier: tv.Verifier, source: object) -> tv.TokenRejected:
     with pytest.raises(tv.TokenRejected) as caught:
         verifier.verify(source, now=VERIFY_AT)
@@ -86,7 +96,10 @@ def test_hostile_input_is_rejected_with_its_reason(case: HostileCase) -> None:
         [
             case
             for case in CASES
-            if case.reason in SIGNATURE_LAYER and isinstance(case.source, str | bytes)
+            if case.reason in SIGNATURE_LAYER
+            and isinstance(case.source, str | bytes)
+            # A saved response is a document, not a compact token: only Verifier reads it.
+            and not _is_document(case.source)
         ]
     ),
 )
@@ -522,3 +535,166 @@ def test_issuer_reusing_the_trusted_key_for_another_alg_is_not_trusted_for_it() 
     assert "PS384" in rejection.description
     both = ISSUERS.rsa.registry(algorithms=["PS256", "PS384"])
     assert tv.Verifier(both).verify(token, now=VERIFY_AT).algorithm == "PS256"
+
+
+# --- every input path: bare token, bytes, response dict, response JSON, file ----------
+
+
+def _input_forms(source: str | bytes, folder: Path) -> dict[str, object]:
+    """The same input as each kind of source ``Verifier.verify`` takes."""
+    data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
+    path = folder / "input"
+    path.write_bytes(data)
+    forms: dict[str, object] = {
+        "bytes": data,
+        "bytearray": bytearray(data),
+        "memoryview": memoryview(data),
+        "file": path,
+    }
+    if isinstance(source, str):
+        forms["str"] = source
+    if not _is_document(source):
+        forms["response-dict"] = {"SignedToken": source}
+        if isinstance(source, str):
+            text = json.dumps({"SignedToken": source})
+            forms["response-json-text"] = text
+            forms["response-json-bytes"] = text.encode()
+    return forms
+
+
+TEXT_CASES = [case for case in CASES if isinstance(case.source, str | bytes)]
+
+
+def _every_path_params() -> list[object]:
+    return [
+        pytest.param(
+            case,
+            id=case.case_id,
+        )
+        for case in TEXT_CASES
+    ]
+
+
+@pytest.mark.parametrize("case", _every_path_params())
+def test_hostile_input_is_rejected_alike_through_every_input_path(
+    case: HostileCase, tmp_path: Path
+) -> None:
+    """A token (or saved response) is refused for the same reason however it is handed in."""
+    assert isinstance(case.source, str | bytes)
+    verifier = case.verifier()
+    for form, source in _input_forms(case.source, tmp_path).items():
+        rejection = _rejection(verifier, source)
+        assert rejection.reason is case.reason, f"{form}: {rejection.description}"
+
+
+def test_ten_megabytes_are_refused_before_decoding_through_every_input_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Length is checked first: no base64, JSON or payload decoding of a 10 MB input."""
+    from tokenverify import _base64url, _claims, _json
+
+    decoded: list[str] = []
+
+    def refuse(name: str) -> Callable[..., Any]:
+        def spy(*args: object, **kwargs: object) -> Any:
+            decoded.append(name)
+            raise AssertionError(f"{name} decoded part of a 10 MB input")
+
+        return spy
+
+    monkeypatch.setattr(_base64url, "decode", refuse("base64url"))
+    monkeypatch.setattr(_json, "loads_object", refuse("json"))
+    monkeypatch.setattr(json, "loads", refuse("json.loads"))
+    for decoder in ("_DECODE_KNOWN", "_DECODE_LENIENT", "_DECODE_ANY"):
+        monkeypatch.setattr(_claims, decoder, refuse(f"payload {decoder}"))
+    header, _, signature = hostile.parts(hostile.signed(ISSUERS.rsa))
+    ten = f"{header}.{'A' * hostile.TEN_MEGABYTES}.{signature}"
+    sources = _input_forms(ten, tmp_path)
+    sources["document-of-whitespace"] = " " * hostile.TEN_MEGABYTES + "{}"
+    sources["non-ascii-text"] = "\u00e9" * hostile.TEN_MEGABYTES
+    verifier = tv.Verifier(ISSUERS.rsa_registry)
+    for form, source in sources.items():
+        assert _rejection(verifier, source).reason is tv.Reason.too_large, form
+    for token in (ten, ten.encode()):
+        with pytest.raises(tv.TokenRejected) as caught:
+            tv.verify_compact(token, ISSUERS.rsa_registry)
+        assert caught.value.reason is tv.Reason.too_large
+    assert decoded == []
+
+
+@pytest.mark.parametrize(
+    "padding",
+    [" " * hostile.TEN_MEGABYTES, "\n" * hostile.TEN_MEGABYTES],
+    ids=["spaces", "newlines"],
+)
+def test_ten_megabyte_signed_token_in_a_response_dict_is_too_large(padding: str) -> None:
+    """The bare-token and JSON paths refuse this input on length; the dict path must too."""
+    token = hostile.signed(ISSUERS.rsa)
+    response = {**hostile.response(ISSUERS.rsa), "SignedToken": padding + token}
+    assert _rejection(tv.Verifier(ISSUERS.rsa_registry), response).reason is tv.Reason.too_large
+
+
+# --- 13: nesting that no parser bounds ------------------------------------------------
+
+# The plaintext string members the hostile tokens also sign (so they are compared).
+_STRING_MEMBERS = ("LicenseArn", "LicenseConsumptionToken", "NodeId")
+
+
+@pytest.mark.parametrize("member", _STRING_MEMBERS)
+def test_deeply_nested_plaintext_string_member_of_a_response_dict_is_a_mismatch(
+    member: str,
+) -> None:
+    """A caller's dict is never parsed, so no parser bounds its depth."""
+    response = hostile.response(ISSUERS.rsa)
+    response[member] = hostile.deep_value(100_000, "list")
+    rejection = _rejection(tv.Verifier(ISSUERS.rsa_registry), response)
+    assert rejection.reason is tv.Reason.envelope_mismatch
+
+
+_DEEP_RESPONSE_UNDER_HIGH_RECURSION_LIMIT = """
+import json, sys
+sys.setrecursionlimit(1_000_000)  # what some applications do; the C stack stays 8 MB
+import tokenverify as tv
+from tokenverify.testing import TestIssuer
+issuer = TestIssuer.generate("EdDSA")
+text = json.dumps(issuer.checkout())
+deep = text[:-1] + ',"Vendor":' + "[" * 150_000 + "]" * 150_000 + "}"
+try:
+    tv.Verifier(issuer.registry()).verify(deep)
+except tv.TokenRejected as rejection:
+    print(rejection.reason.value)
+"""
+
+
+def test_deep_response_json_is_refused_even_with_a_raised_recursion_limit() -> None:
+    import subprocess
+    import sys
+
+    finished = subprocess.run(
+        [sys.executable, "-c", _DEEP_RESPONSE_UNDER_HIGH_RECURSION_LIMIT],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert finished.returncode == 0, f"exit {finished.returncode}: {finished.stderr[-300:]}"
+    assert finished.stdout.strip() == "malformed"
+
+
+@pytest.mark.parametrize("form", ["str", "bytes"])
+def test_deeply_nested_key_json_is_an_invalid_key(form: str) -> None:
+    document = '{"kty": "RSA", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    source = document if form == "str" else document.encode()
+    with pytest.raises(tv.InvalidKey):
+        tv.KeyRegistry().add(TRUSTED, source, algorithms=["PS384"])
+
+
+def test_deeply_nested_keys_and_revocations_files_are_refused(tmp_path: Path) -> None:
+    nested = "[" * 100_000 + "]" * 100_000
+    keys = tmp_path / "keys.json"
+    keys.write_text('{"format": "tokenverify-keys", "x": ' + nested + "}")
+    with pytest.raises(tv.InvalidKey):
+        tv.KeyRegistry.load(keys)
+    revocations = tmp_path / "revocations.json"
+    revocations.write_text('{"revoked": [], "x": ' + nested + "}")
+    with pytest.raises(ValueError, match="nesting is too deep"):
+        tv.RevocationList.load(revocations)

@@ -98,6 +98,9 @@ def _metadata_object(value: object) -> dict[object, object] | None:
 
 
 def _preview(value: object) -> str:
+    if not isinstance(value, str):
+        # repr() of a caller's deeply nested list would recurse without bound.
+        return f"a {type(value).__name__}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -37,7 +37,7 @@ def read_input(source: object, max_size: int) -> TokenInput:
     if type(source) is bytes:  # the common cases first: ABC checks cost more than this
         return _from_bytes(source, max_size)
     if isinstance(source, Mapping):
-        return _from_response(source)
+        return _from_response(source, max_size)
     if isinstance(source, os.PathLike):
         return _from_bytes(_read_file(source, _document_limit(max_size)), max_size)
     if isinstance(source, str):
@@ -71,11 +71,17 @@ def _from_bytes(data: bytes, max_size: int) -> TokenInput:
         document = _json.loads_object(data)
     except ValueError as exc:
         raise TokenRejected(Reason.malformed, f"response JSON is not valid: {exc}") from None
-    return _from_response(document)
+    return _from_response(document, max_size)
 
 
-def _from_response(response: Mapping[str, Any]) -> TokenInput:
+def _from_response(response: Mapping[str, Any], max_size: int) -> TokenInput:
     token = response.get("SignedToken")
+    if isinstance(token, str | bytes) and len(token) > max_size:
+        # Measured before it is encoded or stripped: nothing is copied for a huge one.
+        raise TokenRejected(
+            Reason.too_large,
+            f"SignedToken is {len(token)} characters, over the {max_size} limit",
+        )
     if token is None:
         raise TokenRejected(
             Reason.malformed,

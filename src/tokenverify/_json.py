@@ -9,6 +9,7 @@ one value to us and another to the product. The signed payload is decoded in
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 __all__ = ["loads_object"]
@@ -35,6 +36,11 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+#: No genuine header or response nests beyond a handful of levels.
+MAX_DEPTH = 32
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
 _STRICT_DECODER = json.JSONDecoder(
     object_pairs_hook=_refuse_duplicates,
     parse_constant=_refuse_constant,
@@ -44,6 +50,7 @@ _STRICT_DECODER = json.JSONDecoder(
 
 def loads_object(data: bytes) -> dict[str, Any]:
     """Parse a JSON object strictly; raise ``ValueError`` saying what is wrong."""
+    _check_depth(data)
     try:
         text = data.decode("utf-8")  # strict: invalid UTF-8 and encoded surrogates fail
         value = _STRICT_DECODER.decode(text)
@@ -61,6 +68,26 @@ def loads_object(data: bytes) -> dict[str, Any]:
         except UnicodeEncodeError:
             raise ValueError("a string holds an unpaired surrogate escape") from None
     return value
+
+
+def _check_depth(data: bytes) -> None:
+    """Refuse nesting deeper than ``MAX_DEPTH`` before the recursive parser sees it.
+
+    Catching RecursionError is not enough: an application that raised the recursion
+    limit lets the C parser overflow the stack. Documents with few containers (every
+    genuine one) pass after two ``count`` calls; others are reduced to their brackets,
+    outside strings, and peeled one level per round, all in C.
+    """
+    if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
+        return
+    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    for _ in range(MAX_DEPTH):
+        peeled = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if peeled == brackets:
+            break
+        brackets = peeled
+    if brackets:
+        raise ValueError(f"nesting is too deep (over {MAX_DEPTH} levels, or unbalanced)")
 
 
 def _short(exc: Exception) -> str:

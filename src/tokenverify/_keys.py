@@ -30,6 +30,7 @@ from ._algorithms import (
     signature_check,
 )
 from ._errors import InvalidKey
+from ._json import loads_object
 from ._times import parse_iso8601
 
 __all__ = ["KeySource", "RegisteredKey", "load_key_source", "pin_algorithms", "thumbprint"]
@@ -239,11 +240,11 @@ def _from_bytes(data: bytes) -> list[tuple[PublicKey, frozenset[str] | None, str
         return [(_from_pem(text), None, None)]
     if text.startswith(b"{"):
         try:
-            document = json.loads(text.decode("utf-8"))
+            document = loads_object(text)  # strict, and bounded in depth
         except ValueError as exc:
-            raise InvalidKey(f"key JSON does not parse: {str(exc)[:120]}") from None
-        if not isinstance(document, dict):
-            raise InvalidKey("key JSON must be an object (JWK, JWKS or KMS get-public-key output)")
+            raise InvalidKey(
+                f"key JSON does not parse as a JWK, JWKS or KMS object: {str(exc)[:120]}"
+            ) from None
         return _from_json_object(document)
     return [(_from_der(data), None, None)]
 
