@@ -15,17 +15,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._clock import ClockGuard
 from ._errors import InvalidKey, Reason, TokenRejected
 from ._policy import Policy, Requirement
 from ._registry import KeyRegistry
 from ._result import Entitlement, Verdict, VerifiedCheckout
-from ._revocation import Revocation, RevocationList
 from ._signature import verify_compact
 from ._verifier import Verifier
 
 if TYPE_CHECKING:
     from . import testing as testing
+    from ._clock import ClockGuard
+    from ._revocation import Revocation, RevocationList
 
 __all__ = [
     "ClockGuard",
@@ -47,10 +47,21 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
-    # ``tv.testing`` without importing it (and its key generation code) at launch.
-    if name == "testing":
-        import importlib
+# Imported on first use: a launch check that uses neither pays nothing for them (the clock
+# guard's file handling alone pulls in pathlib and tempfile, about 4 ms).
+_LAZY = {
+    "testing": ("tokenverify.testing", None),
+    "ClockGuard": ("tokenverify._clock", "ClockGuard"),
+    "Revocation": ("tokenverify._revocation", "Revocation"),
+    "RevocationList": ("tokenverify._revocation", "RevocationList"),
+}
 
-        return importlib.import_module("tokenverify.testing")
-    raise AttributeError(f"module 'tokenverify' has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'tokenverify' has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    return module if attribute is None else getattr(module, attribute)

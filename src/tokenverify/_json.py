@@ -38,7 +38,8 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 #: No genuine header or response nests beyond a handful of levels.
 MAX_DEPTH = 32
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+# A JSON string, escapes included; compiled on first use (only deep documents need it).
+_STRING = rb'"(?:[^"\\]|\\.)*"'
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 
 _STRICT_DECODER = json.JSONDecoder(
@@ -80,7 +81,7 @@ def _check_depth(data: bytes) -> None:
     """
     if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
         return
-    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    brackets = re.sub(_STRING, b"", data).translate(None, _NOT_BRACKETS)
     for _ in range(MAX_DEPTH):
         peeled = brackets.replace(b"[]", b"").replace(b"{}", b"")
         if peeled == brackets:

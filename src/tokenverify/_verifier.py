@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 import time
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ._claims import Claims, parse_claims
-from ._clock import ClockGuard
 from ._envelope import check_envelope
 from ._errors import Reason, TokenRejected
 from ._input import read_input
@@ -16,9 +15,12 @@ from ._keys import RegisteredKey
 from ._policy import Policy, check_policy
 from ._registry import KeyRegistry
 from ._result import Verdict, VerifiedCheckout
-from ._revocation import RevocationList
 from ._signature import check_signature
 from ._token import DEFAULT_MAX_TOKEN_SIZE, decode_segment, parse_compact
+
+if TYPE_CHECKING:
+    from ._clock import ClockGuard
+    from ._revocation import RevocationList
 
 __all__ = ["Verifier"]
 
@@ -51,10 +53,16 @@ class Verifier:
             raise TypeError("Verifier needs a KeyRegistry")
         if policy is not None and not isinstance(policy, Policy):
             raise TypeError("policy must be a Policy")
-        if clock_guard is not None and not isinstance(clock_guard, ClockGuard):
-            raise TypeError("clock_guard must be a ClockGuard")
-        if revocations is not None and not isinstance(revocations, RevocationList):
-            raise TypeError("revocations must be a RevocationList")
+        if clock_guard is not None:
+            from ._clock import ClockGuard  # only products that use one import it
+
+            if not isinstance(clock_guard, ClockGuard):
+                raise TypeError("clock_guard must be a ClockGuard")
+        if revocations is not None:
+            from ._revocation import RevocationList
+
+            if not isinstance(revocations, RevocationList):
+                raise TypeError("revocations must be a RevocationList")
         if (
             isinstance(max_token_size, bool)
             or not isinstance(max_token_size, int)

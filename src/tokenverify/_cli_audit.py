@@ -1,0 +1,186 @@
+"""``tokenverify audit``: verify a store of saved checkouts, in parallel, into a report.
+
+The command is :func:`tokenverify.audit.run` with trust and policy from flags, progress
+on stderr for a person, and the CLI's exit codes: 0 every token valid, 1 any rejected,
+2 a usage or source error (and when no token was found at all), 130 interrupted.
+This module is imported when the parser is built: only the handler loads the audit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from ._cli_args import parse_duration, parse_time
+from ._cli_output import CliError, Console
+
+if TYPE_CHECKING:
+    from ._cli import _Parser
+
+__all__ = ["add_audit_command", "audit"]
+
+_AUDIT_EPILOG = """\
+SOURCE is a saved response or bare token, a JSON Lines file (one per line; .jsonl, or
+any file whose first line stands alone), a folder (read recursively), '-' for stdin,
+sqlite:///DB?table=T&column=C (opened read-only; sqlite:////abs/path.db) or
+parquet:///FILE?column=C (needs pyarrow). Ids: path, path:line, table:rowid.
+--at: now (the default: one instant for the whole audit), issued (was each checkout
+valid when it was issued: expiry judged at its own issuedAt), or a TIME
+(YYYY-MM-DDThh:mm:ss[Z] or epoch seconds). --keys and the policy flags are those of
+'tokenverify verify'.
+--format: table (default, for people), jsonl (one result per line: source, ok, reason,
+license_arn, node_id, key_fingerprint, expiration, ...), csv, json ({"summary": ...,
+"results": [...]}; schema: 'tokenverify schema audit'), html (a self-contained report
+with charts: pip install 'tokenverify[audit]').
+--resume (jsonl or csv with --output) skips the ids already in FILE and appends the rest;
+lines are written whole, so an audit killed at any moment leaves a valid prefix.
+Progress shows on stderr when it is a terminal (pip install 'tokenverify[audit]').
+
+examples:
+  tokenverify audit store/ --keys keys.json --node-id node-7
+  tokenverify audit archive.jsonl --keys keys.json --at issued --format jsonl \\
+      --output audit.jsonl --resume
+  tokenverify audit 'sqlite:///checkouts.db?table=checkouts&column=response' \\
+      --keys keys.json --format html --output audit.html
+  zcat old.jsonl.gz | tokenverify audit - --keys keys.json --format csv --quiet > audit.csv
+
+exit codes: 0 every token valid, 1 any rejected, 2 usage or source error (or no token
+found), 130 interrupted (results written so far stand: rerun with --resume)."""
+
+_FORMATS = ["table", "json", "jsonl", "csv", "html"]
+_MAX_WORKERS = 512
+
+
+def parse_at(text: str) -> str | float:
+    """``--at``: ``now``, ``issued`` or a TIME."""
+    if text in ("now", "issued"):
+        return text
+    return parse_time(text)
+
+
+def parse_workers(text: str) -> int:
+    """``--workers``: processes, 1 to 512."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= _MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a number of processes (1 to 512)")
+    return int(text)
+
+
+def add_audit_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """Register ``audit`` with the main parser (called by :mod:`tokenverify._cli`)."""
+    from ._cli import _add_policy, _add_trust, _command, _lazy
+
+    audit = _command(
+        commands,
+        "audit",
+        "audit stored checkouts: files, folders, JSON Lines, stdin, SQLite",
+        _AUDIT_EPILOG,
+    )
+    audit.add_argument("sources", nargs="+", metavar="SOURCE", help="where the tokens are")
+    _add_trust(audit, required=True)
+    _add_policy(audit)
+    audit.add_argument(
+        "--at",
+        type=parse_at,
+        default="now",
+        metavar="now|issued|TIME",
+        help="judge at this instant (default now)",
+    )
+    audit.add_argument(
+        "--workers",
+        type=parse_workers,
+        metavar="N",
+        help="worker processes (default: one per CPU)",
+    )
+    audit.add_argument("--format", choices=_FORMATS, default="table", help="default table")
+    audit.add_argument(
+        "--output", "-o", metavar="FILE", help="write here instead of stdout (json/html atomically)"
+    )
+    audit.add_argument(
+        "--resume", action="store_true", help="skip ids already in --output (jsonl, csv)"
+    )
+    audit.add_argument(
+        "--expiring-within",
+        type=parse_duration,
+        default=7 * 86400.0,
+        metavar="DURATION",
+        help="window of the 'expiring' summary, e.g. 7d (default) or 12h",
+    )
+    audit.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress and no summary on stderr"
+    )
+    audit.set_defaults(handler=_lazy("_cli_audit", "audit"))
+
+
+def audit(args: argparse.Namespace, console: Console) -> int:
+    """Audit every source; 0 all valid, 1 any rejected, 2 no token or a source error."""
+    from . import audit as library
+    from ._cli_keys import load_trust
+    from ._cli_verify import build_policy
+    from .audit._progress import open_progress
+
+    if args.resume and (args.output is None or args.format not in library.LINE_FORMATS):
+        raise CliError(
+            "--resume appends to an output file: use it with --output FILE and --format "
+            "jsonl or csv"
+        )
+    if "-" in args.sources and (sys.stdin is None or sys.stdin.isatty()):
+        raise CliError("no input on stdin: pipe checkouts into 'tokenverify audit -'")
+    registry = load_trust(args.keys, args.fingerprint, args.algorithms)
+    policy = build_policy(args)
+    auditor = library.Auditor(registry, policy, at=args.at)
+    progress = open_progress(quiet=args.quiet)
+    try:
+        try:
+            summary = library.run(
+                args.sources,
+                auditor,
+                format=args.format,
+                output=args.output,
+                resume=args.resume,
+                workers=args.workers,
+                expiring_within=args.expiring_within,
+                on_record=progress.advance if progress is not None else None,
+            )
+        finally:
+            if progress is not None:
+                progress.close()  # before any message, so the display does not cover it
+    except (library.SourceError, library.OutputError) as exc:
+        raise CliError(str(exc)) from None
+    except library.WorkerCrashed as exc:
+        raise CliError(f"{exc}; {_kept(args)}") from None
+    except KeyboardInterrupt:
+        console.error(f"tokenverify: interrupted; {_kept(args)}")
+        return 130
+    if summary.total == 0:
+        raise CliError(f"no token found in {', '.join(args.sources)}")
+    if not args.quiet and args.format != "table":
+        for line in library.summary_lines(summary):
+            console.error(line)
+    return 1 if summary.rejected else 0
+
+
+def _kept(args: argparse.Namespace) -> str:
+    if args.format in ("json", "html"):
+        return (
+            f"nothing written ({args.format} is written whole at the end; "
+            "--format jsonl --output FILE --resume can be resumed)"
+        )
+    if args.output is None:
+        return "results so far went to stdout; use --output FILE to be able to resume"
+    return (
+        f"{_results_in(args.output, args.format):,} results in {args.output}; "
+        "rerun with --resume to continue"
+    )
+
+
+def _results_in(path: str, format: str) -> int:
+    # Count the complete lines actually on disk: the one number a resume relies on.
+    lines = 0
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                lines += block.count(b"\n")
+    except OSError:
+        return 0
+    return max(lines - 1, 0) if format == "csv" else lines

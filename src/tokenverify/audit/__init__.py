@@ -1,0 +1,189 @@
+"""Audit stored checkouts at scale: which are genuine, tampered, valid, bound where, signed
+by which key, expiring when.
+
+>>> from tokenverify import audit
+>>> auditor = audit.Auditor("keys.json", tv.Policy(node_id="node-7"), at="issued")
+>>> for record in auditor.run(["store/", "sqlite:///c.db?table=checkouts&column=response"]):
+...     print(record.source, record.ok, record.reason)          # in source order
+>>> summary = audit.run(["store/"], auditor, format="jsonl", output="audit.jsonl", resume=True)
+>>> summary.report().by_reason                                   # {"ok": 980, "expired": 20}
+
+Sources (see :func:`parse_source`): files and folders of saved responses or bare
+tokens, JSON Lines, ``-`` (stdin), ``sqlite:///DB?table=T&column=C`` (read-only) and
+``parquet:///FILE?column=C``. Every result carries a stable id (``path``,
+``path:line``, ``table:rowid``). Work runs in worker processes (keys parsed once per
+worker) with bounded memory; results come back in source order. On Dask
+(``tokenverify[dask]``): :func:`audit_bag`, :func:`jsonl_bag`, :func:`parquet_bag`,
+:func:`iter_records`.
+
+Errors: :class:`SourceError` (a source cannot be used), :class:`OutputError` (the output
+cannot be written or resumed), :class:`WorkerCrashed` (a worker process died; results
+written so far stand and ``resume`` continues). A bad *token* is never an error: it is a
+record with ``ok=False`` and a :class:`~tokenverify.Reason`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from ._dask import audit_bag, iter_records, jsonl_bag, parquet_bag
+from ._engine import At, Auditor, WorkerCrashed, default_workers
+from ._output import (
+    FORMATS,
+    LINE_FORMATS,
+    Format,
+    OutputError,
+    ResultWriter,
+    open_writer,
+    read_results,
+    summary_lines,
+)
+from ._record import CONTRACT_FIELDS, AuditRecord
+from ._resume import DoneIds
+from ._sources import (
+    SOURCE_SYNTAX,
+    Source,
+    SourceError,
+    SourceProblem,
+    iter_items,
+    parse_source,
+    parse_sources,
+)
+from ._summary import DEFAULT_EXPIRING_WINDOW, Summary
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ._report import AuditReport, AuditResult, AuditSummary
+
+__all__ = [
+    "CONTRACT_FIELDS",
+    "DEFAULT_EXPIRING_WINDOW",
+    "FORMATS",
+    "LINE_FORMATS",
+    "SOURCE_SYNTAX",
+    "At",
+    "AuditRecord",
+    "AuditReport",
+    "AuditResult",
+    "AuditSummary",
+    "Auditor",
+    "DoneIds",
+    "Format",
+    "OutputError",
+    "ResultWriter",
+    "Source",
+    "SourceError",
+    "SourceProblem",
+    "Summary",
+    "WorkerCrashed",
+    "audit_bag",
+    "default_workers",
+    "iter_items",
+    "iter_records",
+    "json_schema",
+    "jsonl_bag",
+    "open_writer",
+    "parquet_bag",
+    "parse_source",
+    "parse_sources",
+    "read_results",
+    "render_html",
+    "run",
+    "summarize",
+    "summary_lines",
+]
+
+
+def run(
+    sources: Sequence[str | os.PathLike[str] | Source],
+    auditor: Auditor,
+    *,
+    format: Format = "jsonl",
+    output: str | None = None,
+    resume: bool = False,
+    workers: int | None = None,
+    expiring_within: float = DEFAULT_EXPIRING_WINDOW,
+    on_record: Callable[[AuditRecord], None] | None = None,
+    stdout: BinaryIO | None = None,
+) -> Summary:
+    """Audit ``sources`` into ``output`` (None: stdout) as ``format``; return the summary.
+
+    With ``resume`` (jsonl or csv into a file), ids already in ``output`` are not audited
+    again, their results count in the summary, and new results are appended. Everything
+    is checked (sources, output, extras) before the first token is read. On
+    ``KeyboardInterrupt`` or :class:`WorkerCrashed`, the complete lines written so far
+    stay (a whole-document format writes nothing) and the exception propagates.
+    """
+    if format not in FORMATS:
+        raise OutputError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    if resume and (output is None or format not in LINE_FORMATS):
+        raise OutputError(
+            "resuming needs an output file in a line format: --format jsonl or csv with --output"
+        )
+    if format == "html":
+        from ._html import charts_available
+
+        if not charts_available():
+            raise OutputError(
+                "the HTML report draws its charts with matplotlib: pip install 'tokenverify[audit]'"
+            )
+    parsed = parse_sources(sources)
+    summary = Summary(auditor.at, expiring_within=expiring_within)
+    done: DoneIds | None = None
+    if resume:
+        assert output is not None
+        done = DoneIds()
+        for record in read_results(output, format):
+            done.add(record.source)
+            summary.add(record)
+    writer = open_writer(format, output, resume=resume, stdout=stdout)
+    try:
+        for record in auditor.run(parsed, workers=workers, skip=done):
+            writer.write(record)
+            summary.add(record)
+            if on_record is not None:
+                on_record(record)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.finish(summary)
+    return summary
+
+
+def summarize(
+    records: Iterator[AuditRecord] | Sequence[AuditRecord],
+    checked_at: float | str,
+    *,
+    expiring_within: float = DEFAULT_EXPIRING_WINDOW,
+) -> Summary:
+    """A :class:`Summary` of ``records`` (e.g. from :func:`iter_records` on Dask)."""
+    summary = Summary(checked_at, expiring_within=expiring_within)  # type: ignore[arg-type]
+    for record in records:
+        summary.add(record)
+    return summary
+
+
+def render_html(summary: Summary, *, title: str = "tokenverify audit") -> str:
+    """The self-contained HTML report of ``summary`` (needs the ``audit`` extra)."""
+    from ._html import render_html as render
+
+    return render(summary, title=title)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the ``json`` format (its results are the ``jsonl`` lines)."""
+    from ._report import json_schema as schema
+
+    return schema()
+
+
+def __getattr__(name: str) -> Any:
+    # The pydantic report models (and pydantic) load only when asked for.
+    if name in ("AuditReport", "AuditResult", "AuditSummary"):
+        from . import _report
+
+        return getattr(_report, name)
+    raise AttributeError(f"module 'tokenverify.audit' has no attribute {name!r}")

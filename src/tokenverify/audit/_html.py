@@ -1,0 +1,306 @@
+"""The HTML audit report: one self-contained file that opens in an air-gapped browser.
+
+Charts are drawn by matplotlib (``pip install 'tokenverify[audit]'``) as SVG and inlined;
+there is no script, no font, no stylesheet and no image to fetch, and a Content Security
+Policy forbids the page to load anything at all. Every value from the audited store (ids,
+messages, node ids) is escaped: a hostile file name stays text.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from .. import __version__
+from ._report import AuditSummary, TimelineRow
+from ._summary import Summary
+
+__all__ = ["charts_available", "render_html"]
+
+_OK_COLOUR = "#2e7d32"
+_REJECTED_COLOUR = "#c62828"
+_GENUINE_REJECTED_COLOUR = "#f9a825"
+_NOW_COLOUR = "#1565c0"
+_SVG_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
+# matplotlib's RDF block names creativecommons.org and purl.org: nothing a page needs.
+_SVG_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+_STYLE = """
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1100px; color: #1b1b1b; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 1.8em; font-size: 1.2em; }
+.totals { font-size: 1.1em; } .ok { color: #2e7d32; } .bad { color: #c62828; }
+table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
+th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #ddd;
+         vertical-align: top; overflow-wrap: anywhere; }
+th { background: #f3f3f3; } td.n { text-align: right; white-space: nowrap; }
+td.nowrap { white-space: nowrap; overflow-wrap: normal; }
+figure { margin: 0; } figure svg { max-width: 100%; height: auto; }
+.note { color: #666; } code { font-size: 12px; }
+"""
+
+
+def charts_available() -> bool:
+    """Whether matplotlib (the ``audit`` extra) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def render_html(summary: Summary, *, title: str = "tokenverify audit") -> str:
+    """The report of ``summary`` as one HTML document (a str)."""
+    report = summary.report()
+    rejected = summary.rejected_sample
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+        _totals(report),
+        '<section id="reasons"><h2>Reasons</h2>',
+        f'<figure id="reasons-chart">{_reasons_svg(report)}</figure></section>',
+        '<section id="timeline"><h2>Validity timeline (issuedAt to expiration, per license '
+        "and node)</h2>",
+        _timeline_section(report),
+        "</section>",
+        '<section id="rejected"><h2>Rejected tokens</h2>',
+        _rejected_table(rejected, report.rejected),
+        "</section>",
+        '<section id="keys"><h2>By key, license and node</h2>',
+        _counts_table("Key fingerprint", report.by_key_fingerprint),
+        _counts_table("License ARN", report.by_license_arn),
+        _counts_table("Node", report.by_node_id),
+        "</section>",
+        '<section id="duplicates"><h2>Duplicated consumption tokens</h2>',
+        _duplicates(report),
+        "</section>",
+        '<section id="expiring"><h2>Expiring soon</h2>',
+        _expiring(report),
+        "</section>",
+        f'<footer class="note"><p>tokenverify {_e(__version__)}. Signed values only: '
+        "license, node and key are shown for tokens whose signature verified.</p></footer>",
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _when(moment: datetime | str) -> str:
+    if isinstance(moment, datetime):
+        return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+    return "at issue (each token at its own issuedAt)"
+
+
+def _short_time(text: str | None) -> str:
+    # "2026-11-19T14:15:55Z" -> "2026-11-19 14:15Z": the table's narrowest column.
+    if text is None or len(text) < 16:
+        return text or ""
+    return f"{text[:10]} {text[11:16]}Z"
+
+
+def _totals(report: AuditSummary) -> str:
+    return (
+        f'<p class="totals">{report.total:,} tokens checked {_e(_when(report.checked_at))}: '
+        f'<b class="ok">{report.ok:,} valid</b>, '
+        f'<b class="bad">{report.rejected:,} rejected</b>.</p>'
+    )
+
+
+# -- charts ------------------------------------------------------------------------------
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=96, layout="constrained")
+
+
+def _svg(figure: Any, salt: str) -> str:
+    import matplotlib
+
+    buffer = io.StringIO()
+    # Fixed salt and no date: the same audit gives the same file, and the ids of two
+    # charts on one page never collide. Text becomes paths: no font to load.
+    with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "path"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    svg = _SVG_PROLOGUE.sub("", buffer.getvalue(), count=1)
+    return _SVG_METADATA.sub("", svg, count=1)
+
+
+def _reasons_svg(report: AuditSummary) -> str:
+    names = list(report.by_reason)
+    counts = [report.by_reason[name] for name in names]
+    figure = _figure(8.5, 0.45 * len(names) + 1.1)
+    axes = figure.add_subplot()
+    colours = [_OK_COLOUR if name == "ok" else _REJECTED_COLOUR for name in names]
+    bars = axes.barh(names, counts, color=colours)
+    axes.invert_yaxis()
+    axes.bar_label(bars, labels=[f"{count:,}" for count in counts], padding=3, fontsize=9)
+    axes.set_xlabel("tokens")
+    axes.set_xlim(0, max([*counts, 1]) * 1.15)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.set_title(f"{report.total:,} tokens by outcome", fontsize=11, loc="left")
+    return _svg(figure, "reasons")
+
+
+def _timeline_section(report: AuditSummary) -> str:
+    if not report.timeline:
+        return '<p class="note">No token\'s signature verified: nothing to draw.</p>'
+    note = ""
+    if report.timeline_rows > len(report.timeline):
+        note = (
+            f'<p class="note">The {len(report.timeline)} license/node pairs with the latest '
+            f"expirations, of {report.timeline_rows:,}.</p>"
+        )
+    return f'<figure id="timeline-chart">{_timeline_svg(report)}</figure>{note}'
+
+
+def _label(row: TimelineRow) -> str:
+    license_id = row.license_arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    if len(license_id) > 18:
+        license_id = license_id[:16] + "…"
+    node = row.node_id if row.node_id is not None else "(no node)"
+    if len(node) > 22:
+        node = node[:20] + "…"
+    return f"{node} · {license_id}"
+
+
+def _timeline_svg(report: AuditSummary) -> str:
+    import matplotlib.dates
+    from matplotlib.artist import Artist
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    dates: Any = matplotlib.dates  # partly untyped
+
+    rows = report.timeline
+    figure = _figure(10.5, 0.34 * len(rows) + 1.6)
+    axes = figure.add_subplot()
+    for index, row in enumerate(rows):
+        for spans, colour in (
+            (row.rejected_spans, _GENUINE_REJECTED_COLOUR),
+            (row.valid_spans, _OK_COLOUR),
+        ):
+            ranges = [
+                (dates.date2num(span.start), dates.date2num(span.end) - dates.date2num(span.start))
+                for span in spans
+            ]
+            axes.broken_barh(ranges, (index - 0.35, 0.7), facecolors=colour)
+    moment = report.checked_at if isinstance(report.checked_at, datetime) else None
+    if moment is not None:
+        axes.axvline(dates.date2num(moment), color=_NOW_COLOUR, linestyle="--", linewidth=1.2)
+    axes.set_yticks(range(len(rows)), [_label(row) for row in rows], fontsize=8)
+    axes.set_ylim(len(rows) - 0.5, -0.5)
+    locator = dates.AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
+    axes.grid(axis="x", color="#e0e0e0", linewidth=0.6)
+    axes.set_axisbelow(True)
+    axes.spines[["top", "right"]].set_visible(False)
+    legend: list[Artist] = [
+        Patch(color=_OK_COLOUR, label="valid"),
+        Patch(color=_GENUINE_REJECTED_COLOUR, label="genuine, rejected"),
+    ]
+    if moment is not None:
+        legend.append(Line2D([], [], color=_NOW_COLOUR, linestyle="--", label="checked at"))
+    axes.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    axes.set_title("issuedAt → expiration (UTC)", fontsize=11, loc="left")
+    return _svg(figure, "timeline")
+
+
+# -- tables ------------------------------------------------------------------------------
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], table_id: str = "") -> str:
+    identifier = f' id="{table_id}"' if table_id else ""
+    head = "".join(f"<th>{_e(name)}</th>" for name in headers)
+    body = "\n".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
+    return f"<table{identifier}><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
+
+
+def _rejected_table(rejected: Sequence[Any], total: int) -> str:
+    if not rejected:
+        return '<p class="note">None: every token is valid.</p>'
+    rows = [
+        [
+            f"<td><code>{_e(record.source)}</code></td>",
+            f'<td class="bad nowrap">{_e(record.reason.value if record.reason else "unknown")}'
+            "</td>",
+            f"<td>{_e(record.message)}</td>",
+            f"<td>{_e(record.license_arn)}</td>",
+            f"<td>{_e(record.node_id)}</td>",
+            f'<td class="nowrap">{_e(_short_time(record.expiration))}</td>',
+        ]
+        for record in rejected
+    ]
+    table = _table(
+        ["Source", "Reason", "Message", "License (signed)", "Node (signed)", "Expiration"],
+        rows,
+        "rejected-table",
+    )
+    if total > len(rejected):
+        table += (
+            f'<p class="note">The first {len(rejected):,} of {total:,} rejected tokens; '
+            "the jsonl or csv format lists them all.</p>"
+        )
+    return table
+
+
+def _counts_table(label: str, table: dict[str, Any], top: int = 25) -> str:
+    rows = [
+        [
+            f"<td><code>{_e(name or '(no node)')}</code></td>",
+            f'<td class="n">{counts.ok:,}</td>',
+            f'<td class="n">{counts.rejected:,}</td>',
+        ]
+        for name, counts in list(table.items())[:top]
+    ]
+    more = f'<p class="note">{len(table) - top:,} more not shown.</p>' if len(table) > top else ""
+    return _table([label, "valid", "rejected"], rows) + more
+
+
+def _duplicates(report: AuditSummary) -> str:
+    if not report.duplicates:
+        return '<p class="note">No licenseConsumptionToken appears twice.</p>'
+    rows = [
+        [
+            f"<td><code>{_e(duplicate.license_consumption_token)}</code></td>",
+            f'<td class="n">{duplicate.count:,}</td>',
+            f"<td>{_e(', '.join(duplicate.sources))}</td>",
+        ]
+        for duplicate in report.duplicates
+    ]
+    return f"<p>{report.duplicate_tokens:,} consumption tokens appear more than once.</p>" + _table(
+        ["licenseConsumptionToken", "copies", "first sources"], rows, "duplicates-table"
+    )
+
+
+def _expiring(report: AuditSummary) -> str:
+    from ._output import format_window
+
+    expiring = report.expiring
+    head = (
+        f"<p>{expiring.count:,} valid tokens expire within "
+        f"{_e(format_window(expiring.window_seconds))} of {_e(_when(expiring.reference))}.</p>"
+    )
+    if not expiring.soonest:
+        return head
+    rows = [
+        [
+            f'<td class="nowrap">{_e(_when(token.expiration))}</td>',
+            f"<td><code>{_e(token.source)}</code></td>",
+            f"<td>{_e(token.node_id)}</td>",
+            f"<td>{_e(token.license_arn)}</td>",
+        ]
+        for token in expiring.soonest
+    ]
+    return head + _table(["Expires", "Source", "Node", "License"], rows, "expiring-table")

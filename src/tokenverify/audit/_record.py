@@ -1,0 +1,106 @@
+"""One audited token as a plain, picklable record: the unit every output format holds.
+
+Worker processes turn each verification into an :class:`AuditRecord` before it leaves
+them: a :class:`~tokenverify.VerifiedCheckout` holds key objects and cannot cross a
+process boundary, and a report needs only a few signed fields.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+
+from .._errors import Reason, TokenRejected
+from .._result import VerifiedCheckout
+from .._verifier import Instant, Verifier
+
+__all__ = ["CONTRACT_FIELDS", "AuditRecord", "check_one", "iso_utc"]
+
+#: The fields every ``--format jsonl`` line carries, in this order (the output contract).
+CONTRACT_FIELDS = (
+    "source",
+    "ok",
+    "reason",
+    "license_arn",
+    "node_id",
+    "key_fingerprint",
+    "expiration",
+)
+
+
+class AuditRecord(msgspec.Struct, frozen=True):
+    """The verdict on one stored token, with the signed fields reports need.
+
+    ``source`` is the token's stable id: ``path`` for a file holding one checkout,
+    ``path:line`` for JSON Lines, ``table:rowid`` for SQLite, ``stdin:line`` for stdin.
+    ``license_arn``, ``node_id``, ``key_fingerprint``, ``issued_at``, ``expiration`` and
+    ``license_consumption_token`` are signed values: set for valid tokens and for
+    genuine tokens rejected after their signature verified (expired, wrong node,
+    edited envelope...); None when the signature was never verified (malformed,
+    forged, unknown key). Times are ISO 8601 UTC (``2026-01-01T01:00:00Z``).
+    """
+
+    source: str
+    ok: bool
+    reason: Reason | None
+    license_arn: str | None
+    node_id: str | None
+    key_fingerprint: str | None
+    expiration: str | None
+    issued_at: str | None = None
+    license_consumption_token: str | None = None
+    message: str = ""
+
+    @property
+    def genuine(self) -> bool:
+        """True when the signature verified (valid, or rejected only for what it says)."""
+        return self.key_fingerprint is not None
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-01-01T01:00:00Z`` (with microseconds when there are any)."""
+    if moment.tzinfo is not UTC:  # the verifier's instants are UTC already
+        moment = moment.astimezone(UTC)
+    return moment.isoformat()[:-6] + "Z"
+
+
+def _signed_record(
+    source: str, checkout: VerifiedCheckout, reason: Reason | None, message: str
+) -> AuditRecord:
+    return AuditRecord(
+        source,
+        reason is None,
+        reason,
+        checkout.license_arn,
+        checkout.node_id,
+        checkout.key_fingerprint,
+        iso_utc(checkout.expiration),
+        iso_utc(checkout.issued_at),
+        checkout.license_consumption_token,
+        message,
+    )
+
+
+def check_one(verifier: Verifier, source: str, payload: object, now: Instant) -> AuditRecord:
+    """Verify one stored token and describe the outcome as an :class:`AuditRecord`.
+
+    Only :class:`TokenRejected` is a verdict; any other exception is a bug in the
+    verifier and propagates, naming the source so it can be reproduced.
+    """
+    try:
+        checkout = verifier.verify(payload, now)
+    except TokenRejected as rejection:
+        signed = rejection.signed_checkout
+        if signed is None:
+            return AuditRecord(
+                source, False, rejection.reason, None, None, None, None, None, None,
+                rejection.description,
+            )  # fmt: skip
+        return _signed_record(source, signed, rejection.reason, rejection.description)
+    except Exception as exc:
+        raise RuntimeError(
+            f"verifying {source}: {type(exc).__name__}: {exc} (a tokenverify bug: please "
+            "report it with this token)"
+        ) from exc
+    return _signed_record(source, checkout, None, "valid")

@@ -1,0 +1,500 @@
+"""Where stored tokens come from, each with a stable id, streamed with bounded memory.
+
+Sources, and the ids their tokens get:
+
+- a file holding one saved response or bare token: ``path``;
+- a JSON Lines file, one response or token per line: ``path:line`` (1-based; blank
+  lines are skipped but counted). A file is read as lines when its name ends in
+  ``.jsonl``/``.ndjson``, or when its first line is a whole JSON value or a compact token
+  and more lines follow; otherwise it is one document (a pretty-printed response);
+- a folder: every regular file under it, recursively, in path order (names starting
+  with ``.`` and symlinked folders are skipped);
+- ``-``: stdin, read like a file (``stdin`` or ``stdin:line``);
+- ``sqlite:///checkouts.db?table=T&column=C``: one token per row, ``T:rowid``; opened
+  read-only (``sqlite:////abs/path.db`` for an absolute path);
+- ``parquet:///store.parquet?column=C``: one token per row, ``path:row`` (1-based;
+  needs pyarrow).
+
+Nothing is ever written to a source. Lines and documents are bounded by the verifier's
+own size limit: a longer one is cut just past it (and rejected as ``too_large``), the
+rest skipped without being held in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import stat
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, NamedTuple
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+import msgspec
+
+from .._errors import Reason
+from .._input import _document_limit
+from .._token import DEFAULT_MAX_TOKEN_SIZE
+
+__all__ = [
+    "LINE_SUFFIXES",
+    "SOURCE_SYNTAX",
+    "DirectorySource",
+    "FileSource",
+    "Item",
+    "ParquetSource",
+    "Source",
+    "SourceError",
+    "SourceProblem",
+    "SqliteSource",
+    "StdinSource",
+    "iter_items",
+    "iter_lines",
+    "parse_source",
+    "parse_sources",
+]
+
+SOURCE_SYNTAX = (
+    "a file, a folder, '-' (stdin), sqlite:///DB?table=T&column=C or parquet:///FILE?column=C"
+)
+#: File names read as JSON Lines whatever their first line looks like.
+LINE_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
+_BLOCK = 1 << 20
+_COMPACT_TOKEN = re.compile(rb"[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*")
+_IDENTIFIER_LIMIT = 128
+_DECODE_JSON = msgspec.json.Decoder().decode
+
+
+class SourceError(ValueError):
+    """A source cannot be used: missing, unreadable, not a database, no such table..."""
+
+
+class SourceProblem(NamedTuple):
+    """Stands in for a token that could not be read at all (it becomes a rejection)."""
+
+    reason: Reason
+    message: str
+
+
+#: What a source yields: a stable id and the stored bytes (or why there are none).
+Item = tuple[str, bytes | SourceProblem]
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A file given by name (a saved response, a bare token, or JSON Lines)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class DirectorySource:
+    """A folder, read recursively."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class StdinSource:
+    """Standard input, read like a file."""
+
+
+@dataclass(frozen=True)
+class SqliteSource:
+    """One column of one SQLite table, one token per row, opened read-only."""
+
+    database: str
+    table: str
+    column: str
+
+
+@dataclass(frozen=True)
+class ParquetSource:
+    """One column of a Parquet file, one token per row."""
+
+    path: str
+    column: str
+
+
+Source = FileSource | DirectorySource | StdinSource | SqliteSource | ParquetSource
+_SOURCE_TYPES = (FileSource, DirectorySource, StdinSource, SqliteSource, ParquetSource)
+
+
+def parse_sources(specs: Iterable[str | os.PathLike[str] | Source]) -> list[Source]:
+    """Check every source before anything is audited; :class:`SourceError` names the first
+    problem. SQLite ids (``table:rowid``) must not collide, so a table may appear once."""
+    sources = [spec if isinstance(spec, _SOURCE_TYPES) else parse_source(spec) for spec in specs]
+    if not sources:
+        raise SourceError(f"no source given: pass {SOURCE_SYNTAX}")
+    if sum(isinstance(s, StdinSource) for s in sources) > 1:
+        raise SourceError("'-' (stdin) can be given only once")
+    tables = [s.table for s in sources if isinstance(s, SqliteSource)]
+    repeated = sorted({t for t in tables if tables.count(t) > 1})
+    if repeated:
+        raise SourceError(
+            f"table {repeated[0]!r} is named by two SQLite sources; their ids "
+            "(table:rowid) would collide"
+        )
+    return sources
+
+
+def parse_source(spec: str | os.PathLike[str]) -> Source:
+    """One source from its spelling; checks that it exists and (SQLite) that the table
+    and column do."""
+    text = os.fspath(spec)
+    if text == "-":
+        return StdinSource()
+    if text.startswith("sqlite:"):
+        return _parse_sqlite(text)
+    if text.startswith("parquet:"):
+        return _parse_parquet(text)
+    try:
+        mode = os.stat(text).st_mode
+    except OSError as exc:
+        raise SourceError(f"cannot read {text!r}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        return DirectorySource(text)
+    return FileSource(text)  # a regular file, or a pipe such as <(zcat old.jsonl.gz)
+
+
+def iter_items(
+    sources: Sequence[Source],
+    *,
+    max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+    stdin: BinaryIO | None = None,
+) -> Iterator[Item]:
+    """Every stored token of ``sources``, in order, as ``(id, bytes)``.
+
+    A file seen twice (a folder and a file inside it) is read once.
+    """
+    limit = _document_limit(max_token_size)
+    seen: set[str] = set()
+    for source in sources:
+        if isinstance(source, FileSource):
+            if _first_visit(source.path, seen):
+                yield from _file_items(source.path, source.path, limit)
+        elif isinstance(source, DirectorySource):
+            for path in _walk(source.path):
+                if _first_visit(path, seen):
+                    yield from _file_items(path, path, limit)
+        elif isinstance(source, StdinSource):
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            yield from _stream_items(stream, "stdin", limit, by_name=False)
+        elif isinstance(source, SqliteSource):
+            yield from _sqlite_items(source, limit)
+        else:
+            yield from _parquet_items(source, limit)
+
+
+def iter_lines(
+    handle: BinaryIO,
+    limit: int,
+    *,
+    head: bytes = b"",
+    first_number: int = 1,
+    start_offset: int = 0,
+    stop_offset: int | None = None,
+) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)`` for every non-blank line of ``head`` + ``handle``.
+
+    A line longer than ``limit`` bytes is cut to ``limit + 1`` (enough for the verifier
+    to reject it as too large) and its rest is skipped unread into memory. With
+    ``stop_offset``, stops before the first line starting at or after that byte offset
+    (``start_offset`` being the offset of ``head``'s first byte): how a Dask partition
+    reads its byte range.
+    """
+    number = first_number
+    line_start = start_offset  # absolute offset of the first byte of the current line
+    # The current line's start, held up to limit + 1 bytes (its rest is only counted).
+    pending = b""
+    pending_length = 0  # its true length so far
+    cap = limit + 1
+    read = getattr(handle, "read1", handle.read)
+    block = head
+    while True:
+        if not block:
+            block = read(_BLOCK)
+            if not block:
+                break
+        # split() and a tight loop: the parent process reads every line of a store, and
+        # a find() per line in Python cost it 5 µs a token (measured).
+        *complete, rest = block.split(b"\n")
+        for piece in complete:
+            if pending_length:
+                length = pending_length + len(piece)
+                line = (pending + piece)[:cap] if len(pending) < cap else pending
+                pending, pending_length = b"", 0
+            else:
+                length = len(piece)
+                line = piece if length <= cap else piece[:cap]
+            if stop_offset is not None and line_start >= stop_offset:
+                return
+            line_start += length + 1
+            if line and not line.isspace():
+                yield number, line
+            number += 1
+        if rest:
+            if len(pending) < cap:
+                pending = (pending + rest)[:cap]
+            pending_length += len(rest)
+        block = b""
+    if stop_offset is not None and line_start >= stop_offset:
+        return
+    if pending and not pending.isspace():
+        yield number, pending
+
+
+def _first_visit(path: str, seen: set[str]) -> bool:
+    real = os.path.realpath(path)
+    if real in seen:
+        return False
+    seen.add(real)
+    return True
+
+
+def _walk(folder: str) -> Iterator[str]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as exc:
+        raise SourceError(f"cannot list {folder!r}: {exc.strerror or exc}") from None
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = os.path.join(folder, entry.name)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(path)
+            elif entry.is_file():
+                yield path
+        except OSError:
+            continue  # vanished while listed
+
+
+def _file_items(path: str, label: str, limit: int) -> Iterator[Item]:
+    try:
+        handle = open(path, "rb")  # noqa: SIM115  (closed below; the generator may pause)
+    except OSError as exc:
+        yield label, SourceProblem(Reason.malformed, f"cannot read {path!r}: {exc.strerror}")
+        return
+    with handle:
+        try:
+            yield from _stream_items(handle, label, limit, by_name=path.endswith(LINE_SUFFIXES))
+        except OSError as exc:
+            # A read error mid-file: what was read stands; the rest is one rejection.
+            yield (
+                f"{label}:error",
+                SourceProblem(Reason.malformed, f"cannot read {path!r}: {exc.strerror or exc}"),
+            )
+
+
+def _read_head(handle: BinaryIO) -> bytes:
+    # Enough to tell lines from a document: past the first line, or everything there is.
+    # read1 returns what a pipe has now, so `tail -f log | tokenverify audit -` flows.
+    read = getattr(handle, "read1", handle.read)
+    head = b""
+    while len(head) < _BLOCK:
+        chunk = read(_BLOCK - len(head))
+        if not chunk:
+            break
+        head += chunk
+        text = head.lstrip()
+        newline = text.find(b"\n")
+        if newline >= 0 and text[newline:].strip():
+            break
+    return head
+
+
+def _stream_items(handle: BinaryIO, label: str, limit: int, *, by_name: bool) -> Iterator[Item]:
+    head = _read_head(handle)
+    if by_name or _looks_like_lines(head):
+        for number, line in iter_lines(handle, limit, head=head):
+            yield f"{label}:{number}", line
+        return
+    document = head
+    if len(document) <= limit:
+        document += handle.read(limit + 1 - len(document))
+    yield label, document[: limit + 1]
+
+
+def _looks_like_lines(head: bytes) -> bool:
+    # JSON Lines when the first non-blank line stands on its own (a whole JSON value or
+    # a compact token) and another non-blank line follows it.
+    text = head.lstrip()
+    newline = text.find(b"\n")
+    if newline < 0 or not text[newline:].strip():
+        return False
+    first = text[:newline].strip()
+    if _COMPACT_TOKEN.fullmatch(first):
+        return True
+    if first[:1] not in (b"{", b"["):
+        return False
+    try:
+        _DECODE_JSON(first)
+    except msgspec.DecodeError:
+        return False
+    return True
+
+
+# -- SQLite ------------------------------------------------------------------------------
+
+
+def _parse_sqlite(spec: str) -> SqliteSource:
+    path, query = _split_url(spec, "sqlite", "sqlite:///checkouts.db?table=T&column=C")
+    table = _query_value(spec, query, "table")
+    column = _query_value(spec, query, "column")
+    extra = sorted(set(query) - {"table", "column"})
+    if extra:
+        raise SourceError(f"{spec!r}: unknown parameter {extra[0]!r} (only table and column)")
+    source = SqliteSource(path, table, column)
+    with _connect(source) as connection:
+        kind = connection.execute(
+            "SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')",
+            (table,),
+        ).fetchone()
+        if kind is None:
+            raise SourceError(f"{spec!r}: no table {table!r} in {path!r}")
+        if kind[0] != "table":
+            raise SourceError(f"{spec!r}: {table!r} is a view; ids need a table's rowid")
+        columns = [row[1] for row in connection.execute(f"PRAGMA table_info({_quoted(table)})")]
+        if column not in columns:
+            raise SourceError(
+                f"{spec!r}: table {table!r} has no column {column!r} (it has "
+                f"{', '.join(columns[:20])})"
+            )
+        try:
+            probe = f"SELECT rowid FROM {_quoted(table)} LIMIT 1"  # noqa: S608  (quoted)
+            connection.execute(probe).fetchall()
+        except sqlite3.OperationalError:
+            raise SourceError(
+                f"{spec!r}: table {table!r} has no rowid (WITHOUT ROWID); ids need one"
+            ) from None
+    return source
+
+
+def _connect(source: SqliteSource) -> sqlite3.Connection:
+    if not os.path.isfile(source.database):
+        raise SourceError(f"no SQLite database at {source.database!r}")
+    # mode=ro: SQLite itself refuses every write; the database is never modified.
+    uri = f"file:{quote(os.path.abspath(source.database))}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True, isolation_level=None)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        raise SourceError(f"cannot open {source.database!r} as SQLite: {exc}") from None
+    return connection
+
+
+def _sqlite_items(source: SqliteSource, limit: int) -> Iterator[Item]:
+    connection = _connect(source)
+    try:
+        # Identifiers cannot be bound as parameters; _quoted makes each one a single
+        # quoted name, whatever it contains.
+        column, table = _quoted(source.column), _quoted(source.table)
+        query = f"SELECT rowid, {column} FROM {table} ORDER BY rowid"  # noqa: S608
+        cursor = connection.execute(query)
+        prefix = f"{source.table}:"
+        for rowid, value in cursor:
+            yield prefix + str(rowid), _cell_payload(value, source.column, limit)
+    except sqlite3.Error as exc:
+        raise SourceError(f"reading {source.database!r}: {exc}") from None
+    finally:
+        connection.close()
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+# -- Parquet -----------------------------------------------------------------------------
+
+
+def _parse_parquet(spec: str) -> ParquetSource:
+    path, query = _split_url(spec, "parquet", "parquet:///store.parquet?column=C")
+    column = _query_value(spec, query, "column")
+    extra = sorted(set(query) - {"column"})
+    if extra:
+        raise SourceError(f"{spec!r}: unknown parameter {extra[0]!r} (only column)")
+    schema = _parquet_file(path).schema_arrow
+    if column not in schema.names:
+        raise SourceError(f"{spec!r}: no column {column!r} (it has {', '.join(schema.names[:20])})")
+    return ParquetSource(path, column)
+
+
+def _parquet_file(path: str):  # type: ignore[no-untyped-def]  # pyarrow is untyped
+    try:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    except ImportError:
+        raise SourceError(
+            "reading Parquet needs pyarrow: pip install 'tokenverify[dask]' (or pyarrow)"
+        ) from None
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"cannot read {path!r} as Parquet: {exc}") from None
+
+
+def _parquet_items(source: ParquetSource, limit: int) -> Iterator[Item]:
+    parquet = _parquet_file(source.path)
+    row = 0
+    for batch in parquet.iter_batches(columns=[source.column], batch_size=4096):
+        for value in batch.column(0).to_pylist():
+            row += 1
+            yield f"{source.path}:{row}", _cell_payload(value, source.column, limit)
+
+
+def parquet_row_items(
+    path: str, column: str, row_group: int, first_row: int, limit: int, label: str | None = None
+) -> list[Item]:
+    """The items of one Parquet row group (a Dask partition), ids as the local path gives
+    (``label:row``, the label being the path as the user gave it)."""
+    label = path if label is None else label
+    table = _parquet_file(path).read_row_group(row_group, columns=[column])
+    return [
+        (f"{label}:{first_row + offset}", _cell_payload(value, column, limit))
+        for offset, value in enumerate(table.column(0).to_pylist())
+    ]
+
+
+def parquet_row_groups(path: str) -> list[int]:
+    """Rows per row group of a Parquet file."""
+    metadata = _parquet_file(path).metadata
+    return [metadata.row_group(index).num_rows for index in range(metadata.num_row_groups)]
+
+
+# -- shared ------------------------------------------------------------------------------
+
+
+def _cell_payload(value: object, column: str, limit: int) -> bytes | SourceProblem:
+    if isinstance(value, bytes):
+        return value[: limit + 1]
+    if isinstance(value, str):
+        return value[: limit + 1].encode("utf-8", "surrogatepass")
+    if value is None:
+        return SourceProblem(Reason.malformed, f"column {column!r} is NULL in this row")
+    return SourceProblem(
+        Reason.malformed,
+        f"column {column!r} holds a {type(value).__name__}, not a checkout or token",
+    )
+
+
+def _split_url(spec: str, scheme: str, example: str) -> tuple[str, dict[str, list[str]]]:
+    parts = urlsplit(spec)
+    if parts.scheme != scheme or parts.netloc or not parts.path.startswith("/"):
+        raise SourceError(f"{spec!r} is not of the form {example} (three slashes)")
+    path = unquote(parts.path[1:])  # sqlite:///rel.db -> rel.db; sqlite:////abs -> /abs
+    if not path:
+        raise SourceError(f"{spec!r} names no file; use {example}")
+    try:
+        query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError:
+        raise SourceError(f"{spec!r}: cannot read its parameters; use {example}") from None
+    return path, query
+
+
+def _query_value(spec: str, query: dict[str, list[str]], name: str) -> str:
+    values = query.get(name, [])
+    if len(values) != 1 or not values[0] or len(values[0]) > _IDENTIFIER_LIMIT:
+        raise SourceError(f"{spec!r} needs exactly one non-empty {name}=... parameter")
+    return values[0]

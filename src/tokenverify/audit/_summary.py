@@ -1,0 +1,308 @@
+"""The summary of an audit, accumulated one record at a time in bounded memory.
+
+Counts by reason, key fingerprint, license and node; licenseConsumptionTokens carried
+by more than one stored token; valid tokens expiring within a window; a validity
+timeline per license and node. Memory grows with the distinct keys, licenses, nodes and
+consumption tokens (about 100 bytes per distinct consumption token), never with the
+tokens themselves: the lists a report shows are capped (the 1000 first rejections, the
+100 most repeated duplicates, the 100 soonest expiries, 24 merged spans per timeline row).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from .._errors import Reason
+from .._times import from_epoch
+from ._record import AuditRecord
+from ._resume import split_id
+
+if TYPE_CHECKING:
+    from ._report import AuditSummary, Counts, Span, TimelineRow
+
+__all__ = ["DEFAULT_EXPIRING_WINDOW", "Summary"]
+
+DEFAULT_EXPIRING_WINDOW = 7 * 86400.0
+_REJECTED_KEPT = 1000
+_DUPLICATES_SHOWN = 100
+_SOURCES_PER_DUPLICATE = 10
+_SOONEST_SHOWN = 100
+_TIMELINE_ROWS = 50
+_SPANS_PER_ROW = 24
+# Source ids are packed into one int: (prefix number << 42) | line or rowid (1 to 4e12).
+_NUMBER_BITS = 42
+_NUMBER_MASK = (1 << _NUMBER_BITS) - 1
+
+
+class _Spans:
+    """A union of intervals kept to at most ``_SPANS_PER_ROW`` by closing the smallest gaps."""
+
+    __slots__ = ("intervals",)
+
+    def __init__(self) -> None:
+        self.intervals: list[tuple[float, float]] = []
+
+    def add(self, start: float, end: float) -> None:
+        self.intervals.append((start, end))
+        if len(self.intervals) > 4 * _SPANS_PER_ROW:
+            self.compact()
+
+    def compact(self) -> list[tuple[float, float]]:
+        merged: list[tuple[float, float]] = []
+        for start, end in sorted(self.intervals):
+            if merged and start <= merged[-1][1]:
+                if end > merged[-1][1]:
+                    merged[-1] = (merged[-1][0], end)
+            else:
+                merged.append((start, end))
+        while len(merged) > _SPANS_PER_ROW:
+            gap = min(range(len(merged) - 1), key=lambda i: merged[i + 1][0] - merged[i][1])
+            merged[gap : gap + 2] = [(merged[gap][0], merged[gap + 1][1])]
+        self.intervals = merged
+        return merged
+
+
+class _Pair:
+    __slots__ = ("first_issued", "last_expiration", "ok", "rejected", "rejected_spans", "spans")
+
+    def __init__(self, issued: float, expires: float) -> None:
+        self.ok = 0
+        self.rejected = 0
+        self.first_issued = issued
+        self.last_expiration = expires
+        self.spans = _Spans()
+        self.rejected_spans = _Spans()
+
+    def add(self, issued: float, expires: float, ok: bool) -> None:
+        self.first_issued = min(self.first_issued, issued)
+        self.last_expiration = max(self.last_expiration, expires)
+        if ok:
+            self.ok += 1
+            self.spans.add(issued, expires)
+        else:
+            self.rejected += 1
+            self.rejected_spans.add(issued, expires)
+
+
+class Summary:
+    """Accumulates :class:`AuditRecord` objects; :meth:`report` gives the summary.
+
+    ``checked_at`` is the auditor's instant (epoch seconds) or ``"issued"``;
+    ``expiring_within`` (seconds) sets the window of the expiring list, which starts at
+    ``checked_at`` (or at ``reference``, by default the wall clock for ``"issued"``).
+
+    Only genuine tokens (whose signature verified) count by key, license and node, and
+    only their consumption tokens are compared for duplicates: anyone can type an
+    unsigned license ARN.
+    """
+
+    def __init__(
+        self,
+        checked_at: float | Literal["issued"],
+        *,
+        expiring_within: float = DEFAULT_EXPIRING_WINDOW,
+        reference: float | None = None,
+    ) -> None:
+        import time
+
+        self.checked_at = checked_at
+        self.expiring_within = float(expiring_within)
+        if reference is None:
+            reference = time.time() if checked_at == "issued" else float(checked_at)
+        self.reference = reference
+        self._window_end = reference + self.expiring_within
+        self.total = 0
+        self.ok = 0
+        self.rejected = 0
+        self.by_reason: Counter[str] = Counter()
+        #: The first rejected records, in source order (what the HTML table lists).
+        self.rejected_sample: list[AuditRecord] = []
+        # [valid, rejected] per key fingerprint, license and node.
+        self._by_key: dict[str, list[int]] = {}
+        self._by_license: dict[str, list[int]] = {}
+        self._by_node: dict[str, list[int]] = {}
+        self._pairs: dict[tuple[str, str | None], _Pair] = {}
+        # Duplicates: the first source of every consumption token, packed small; the ids
+        # of repeated ones in full.
+        self._first_seen: dict[int, int] = {}
+        self._prefixes: dict[str, int] = {}
+        self._prefix_names: list[str] = []
+        self._repeated: dict[str, list[str]] = {}
+        self._repeat_counts: Counter[str] = Counter()
+        self._expiring = 0
+        self._soonest: list[tuple[float, int, AuditRecord]] = []  # max-heap by -expiry
+
+    def add(self, record: AuditRecord) -> None:
+        """Count one record."""
+        # The parent process runs this once per token while workers verify: it is kept
+        # to plain dict and list operations (about 2 µs).
+        self.total += 1
+        ok = record.ok
+        if ok:
+            self.ok += 1
+            self.by_reason["ok"] += 1
+        else:
+            self.rejected += 1
+            self.by_reason[record.reason.value if record.reason is not None else "unknown"] += 1
+            if len(self.rejected_sample) < _REJECTED_KEPT:
+                self.rejected_sample.append(record)
+        fingerprint, license_arn = record.key_fingerprint, record.license_arn
+        if fingerprint is None or license_arn is None:
+            return
+        column = 0 if ok else 1
+        node_id = record.node_id
+        for table, key in (
+            (self._by_key, fingerprint),
+            (self._by_license, license_arn),
+            (self._by_node, node_id or ""),
+        ):
+            tally = table.get(key)
+            if tally is None:
+                tally = table[key] = [0, 0]
+            tally[column] += 1
+        issued = _epoch(record.issued_at)
+        expires = _epoch(record.expiration)
+        if issued is not None and expires is not None:
+            pair = self._pairs.get((license_arn, node_id))
+            if pair is None:
+                pair = self._pairs[(license_arn, node_id)] = _Pair(issued, expires)
+            pair.add(issued, expires, ok)
+            if ok and self.reference <= expires <= self._window_end:
+                self._add_expiring(record, expires)
+        token = record.license_consumption_token
+        if token is not None:
+            self._add_consumption(token, record.source)
+
+    def report(self) -> AuditSummary:
+        """The summary so far, as the pydantic model ``--format json`` writes."""
+        from ._report import AuditSummary, Duplicate, Expiring, ExpiringToken
+
+        by_reason = {"ok": self.by_reason["ok"]}
+        for reason in Reason:
+            if self.by_reason[reason.value]:
+                by_reason[reason.value] = self.by_reason[reason.value]
+        if self.by_reason["unknown"]:
+            by_reason["unknown"] = self.by_reason["unknown"]
+        duplicates = [
+            Duplicate(license_consumption_token=token, count=count, sources=self._repeated[token])
+            for token, count in self._repeat_counts.most_common(_DUPLICATES_SHOWN)
+        ]
+        soonest = sorted(((-key, seq, record) for key, seq, record in self._soonest))
+        return AuditSummary(
+            checked_at="issued" if self.checked_at == "issued" else from_epoch(self.checked_at),
+            total=self.total,
+            ok=self.ok,
+            rejected=self.rejected,
+            by_reason=by_reason,
+            by_key_fingerprint=_counts(self._by_key),
+            by_license_arn=_counts(self._by_license),
+            by_node_id=_counts(self._by_node),
+            duplicates=duplicates,
+            duplicate_tokens=len(self._repeat_counts),
+            expiring=Expiring(
+                window_seconds=self.expiring_within,
+                reference=from_epoch(self.reference),
+                count=self._expiring,
+                soonest=[
+                    ExpiringToken(
+                        source=record.source,
+                        license_arn=record.license_arn or "",
+                        node_id=record.node_id,
+                        expiration=from_epoch(expires),
+                    )
+                    for expires, _, record in soonest
+                ],
+            ),
+            timeline=self._timeline(),
+            timeline_rows=len(self._pairs),
+        )
+
+    # -- parts -------------------------------------------------------------------------
+
+    def _add_expiring(self, record: AuditRecord, expires: float) -> None:
+        self._expiring += 1
+        entry = (-expires, self._expiring, record)
+        if len(self._soonest) < _SOONEST_SHOWN:
+            heapq.heappush(self._soonest, entry)
+        elif expires < -self._soonest[0][0]:
+            heapq.heapreplace(self._soonest, entry)
+
+    def _add_consumption(self, token: str, source: str) -> None:
+        # A 64-bit hash stands for the token in the first-seen table (a collision between
+        # two of a million tokens has odds of 1 in 3e7, and would show as a duplicate).
+        key = hash(token)
+        first = self._first_seen.get(key)
+        if first is None:
+            self._first_seen[key] = self._pack(source)
+            return
+        sources = self._repeated.get(token)
+        if sources is None:
+            sources = self._repeated[token] = [self._unpack(first)]
+            self._repeat_counts[token] = 1
+        self._repeat_counts[token] += 1
+        if len(sources) < _SOURCES_PER_DUPLICATE:
+            sources.append(source)
+
+    def _pack(self, source: str) -> int:
+        split = split_id(source)
+        if split is not None and split[1] <= _NUMBER_MASK:
+            return (self._prefix(split[0]) << _NUMBER_BITS) | split[1]
+        return self._prefix(source) << _NUMBER_BITS
+
+    def _prefix(self, prefix: str) -> int:
+        index = self._prefixes.get(prefix)
+        if index is None:
+            index = self._prefixes[prefix] = len(self._prefix_names)
+            self._prefix_names.append(prefix)
+        return index
+
+    def _unpack(self, packed: int) -> str:
+        prefix = self._prefix_names[packed >> _NUMBER_BITS]
+        number = packed & _NUMBER_MASK
+        return prefix if number == 0 else f"{prefix}:{number}"
+
+    def _timeline(self) -> list[TimelineRow]:
+        from ._report import TimelineRow
+
+        latest = heapq.nlargest(
+            _TIMELINE_ROWS, self._pairs.items(), key=lambda item: item[1].last_expiration
+        )
+        latest.sort(key=lambda item: (item[0][0], item[0][1] or ""))
+        return [
+            TimelineRow(
+                license_arn=license_arn,
+                node_id=node_id,
+                ok=pair.ok,
+                rejected=pair.rejected,
+                first_issued_at=from_epoch(pair.first_issued),
+                last_expiration=from_epoch(pair.last_expiration),
+                valid_spans=_spans(pair.spans),
+                rejected_spans=_spans(pair.rejected_spans),
+            )
+            for (license_arn, node_id), pair in latest
+        ]
+
+
+def _counts(table: dict[str, list[int]]) -> dict[str, Counts]:
+    from ._report import Counts
+
+    ordered = sorted(table.items(), key=lambda item: (-(item[1][0] + item[1][1]), item[0]))
+    return {key: Counts(ok=ok, rejected=rejected) for key, (ok, rejected) in ordered}
+
+
+def _spans(spans: _Spans) -> list[Span]:
+    from ._report import Span
+
+    return [Span(start=from_epoch(a), end=from_epoch(b)) for a, b in spans.compact()]
+
+
+def _epoch(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
