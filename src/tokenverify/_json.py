@@ -38,8 +38,6 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 #: No genuine header or response nests beyond a handful of levels.
 MAX_DEPTH = 32
-# A JSON string, escapes included; compiled on first use (only deep documents need it).
-_STRING = rb'"(?:[^"\\]|\\.)*"'
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 
 _STRICT_DECODER = json.JSONDecoder(
@@ -75,13 +73,17 @@ def _check_depth(data: bytes) -> None:
     """Refuse nesting deeper than ``MAX_DEPTH`` before the recursive parser sees it.
 
     Catching RecursionError is not enough: an application that raised the recursion
-    limit lets the C parser overflow the stack. Documents with few containers (every
-    genuine one) pass after two ``count`` calls; others are reduced to their brackets,
-    outside strings, and peeled one level per round, all in C.
+    limit lets the C parser overflow the stack. Documents with few containers pass after
+    two ``count`` calls; others (a response with 45 entitlements has about 50) are reduced
+    to the brackets outside strings and peeled one level per round, all in C: about 25 µs
+    for such a response.
     """
     if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
         return
-    brackets = re.sub(_STRING, b"", data).translate(None, _NOT_BRACKETS)
+    if b"\\" in data:
+        data = re.sub(rb"\\.", b"", data, flags=re.DOTALL)  # escapes, so \" ends nothing
+    outside_strings = b"".join(data.split(b'"')[::2])
+    brackets = outside_strings.translate(None, _NOT_BRACKETS)
     for _ in range(MAX_DEPTH):
         peeled = brackets.replace(b"[]", b"").replace(b"{}", b"")
         if peeled == brackets:

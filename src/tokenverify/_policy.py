@@ -48,6 +48,10 @@ class Requirement:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Requirement is immutable")
 
+    def __reduce__(self) -> tuple[type[Requirement], tuple[str, str | None, Decimal | None]]:
+        # Immutable, so pickle must go through the constructor (process pools pass policies).
+        return (Requirement, (self.name, self.unit, self.minimum))
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Requirement):
             return NotImplemented
@@ -120,6 +124,19 @@ class Policy:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Policy is immutable")
+
+    def __reduce__(self) -> tuple[type[Policy], tuple[object, ...]]:
+        return (
+            Policy,
+            (
+                self.key_fingerprint,
+                self.node_id,
+                self.license_arn,
+                self.product_sku,
+                self.requirements,
+                self.leeway,
+            ),
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Policy):

@@ -351,6 +351,12 @@ def _chunked(items: Iterator[tuple[str, Any]], size: int) -> Iterator[list[tuple
         yield chunk
 
 
+_CRASHED = (
+    "a worker process died (killed, or out of memory); every result before it was "
+    "delivered in order"
+)
+
+
 class _Worker:
     """One worker process, its end of the pipe, and the chunks it owes (in order)."""
 
@@ -387,7 +393,10 @@ def _pool_run(
                 state["exhausted"] = True
                 return
             index, chunk = item
-            worker.connection.send(chunk)
+            try:
+                worker.connection.send(chunk)
+            except OSError:  # EPIPE: it died before we noticed
+                raise WorkerCrashed(_CRASHED) from None
             worker.owed.append(index)
             state["sent"] += 1
 
@@ -418,18 +427,12 @@ def _pool_run(
                 if worker is None:
                     worker = by_sentinel[ready]  # type: ignore[index]
                     if worker.owed and not worker.connection.poll():
-                        raise WorkerCrashed(
-                            "a worker process died (killed, or out of memory); every "
-                            "result before it was delivered in order"
-                        )
+                        raise WorkerCrashed(_CRASHED)
                     continue
                 try:
                     data = worker.connection.recv_bytes()
                 except (EOFError, OSError):
-                    raise WorkerCrashed(
-                        "a worker process died (killed, or out of memory); every result "
-                        "before it was delivered in order"
-                    ) from None
+                    raise WorkerCrashed(_CRASHED) from None
                 results[worker.owed.popleft()] = data
     finally:
         _stop(pool)

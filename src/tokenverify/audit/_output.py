@@ -11,14 +11,18 @@ the end, so a reader never sees half of one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Literal, Protocol
 
@@ -139,6 +143,20 @@ def _open_lines(path: str, *, append: bool) -> BinaryIO:
     return open(descriptor, "wb", buffering=0)
 
 
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold SIGINT back (POSIX, main thread) for the duration; it is delivered after."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = block(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, previous)
+
+
 class _LineSink:
     """Batches whole lines; hands them over at 64 KiB or every half second."""
 
@@ -161,13 +179,13 @@ class _LineSink:
         self.last_flush = time.monotonic()
         if not self.buffer:
             return
-        view = memoryview(self.buffer)
-        while view:
-            written = self.stream.write(view)
-            view = view[written if written is not None else len(view) :]
-        view.release()
-        self.buffer.clear()
-        self.stream.flush()
+        # Ctrl-C waits until the bytes written are also struck off the buffer: were it to
+        # land in between, the flush after it would write those lines a second time.
+        with _interrupts_deferred():
+            while self.buffer:
+                written = self.stream.write(self.buffer)
+                del self.buffer[: len(self.buffer) if written is None else written]
+            self.stream.flush()
 
     def close(self) -> None:
         self.flush()
@@ -494,8 +512,7 @@ def summary_lines(summary: Summary, *, top: int = 5) -> list[str]:
 
 
 def _time(moment: object) -> str:
-    from datetime import datetime
-
-    from .._cli_output import format_time
-
-    return format_time(moment) if isinstance(moment, datetime) else str(moment)
+    # The library never imports the command line: its own spelling of an instant.
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(moment)

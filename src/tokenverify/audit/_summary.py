@@ -3,7 +3,7 @@
 Counts by reason, key fingerprint, license and node; licenseConsumptionTokens carried
 by more than one stored token; valid tokens expiring within a window; a validity
 timeline per license and node. Memory grows with the distinct keys, licenses, nodes and
-consumption tokens (about 100 bytes per distinct consumption token), never with the
+license/node pairs, and by about 40 bytes per distinct consumption token, never with the
 tokens themselves: the lists a report shows are capped (the 1000 first rejections, the
 100 most repeated duplicates, the 100 soonest expiries, 24 merged spans per timeline row).
 """
@@ -11,7 +11,9 @@ tokens themselves: the lists a report shows are capped (the 1000 first rejection
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -46,8 +48,16 @@ class _Spans:
         self.intervals: list[tuple[float, float]] = []
 
     def add(self, start: float, end: float) -> None:
-        self.intervals.append((start, end))
-        if len(self.intervals) > 4 * _SPANS_PER_ROW:
+        intervals = self.intervals
+        if intervals:
+            # A store read in time order extends its last span: merge at once, so that a
+            # row holds a few spans, not a list of every checkout.
+            last_start, last_end = intervals[-1]
+            if start <= last_end and end >= last_start:
+                intervals[-1] = (min(start, last_start), max(end, last_end))
+                return
+        intervals.append((start, end))
+        if len(intervals) > 2 * _SPANS_PER_ROW:
             self.compact()
 
     def compact(self) -> list[tuple[float, float]]:
@@ -63,6 +73,52 @@ class _Spans:
             merged[gap : gap + 2] = [(merged[gap][0], merged[gap + 1][1])]
         self.intervals = merged
         return merged
+
+
+class _FirstSeen:
+    """Consumption-token hash -> packed first source id: an open-addressing table in two
+    flat arrays (16 bytes a slot, at most half full), a third of what a dict costs."""
+
+    __slots__ = ("count", "keys", "mask", "values")
+
+    def __init__(self, capacity: int = 1 << 12) -> None:
+        self.keys = array("Q", bytes(8 * capacity))
+        self.values = array("Q", bytes(8 * capacity))
+        self.mask = capacity - 1
+        self.count = 0
+
+    def first(self, key: int, make: Callable[[str], int], source: str) -> int | None:
+        """The value stored for ``key``; or store ``make(source)`` and return None."""
+        key = (key & 0xFFFF_FFFF_FFFF_FFFF) or 1  # 0 marks an empty slot
+        keys, mask = self.keys, self.mask
+        slot = key & mask
+        while True:
+            found = keys[slot]
+            if found == key:
+                return self.values[slot]
+            if found == 0:
+                keys[slot] = key
+                self.values[slot] = make(source)
+                self.count += 1
+                if 2 * self.count > mask:
+                    self._grow()
+                return None
+            slot = (slot + 1) & mask
+
+    def _grow(self) -> None:
+        old_keys, old_values = self.keys, self.values
+        capacity = 2 * (self.mask + 1)
+        self.keys = array("Q", bytes(8 * capacity))
+        self.values = array("Q", bytes(8 * capacity))
+        self.mask = capacity - 1
+        keys, values, mask = self.keys, self.values, self.mask
+        for key, value in zip(old_keys, old_values, strict=True):
+            if key:
+                slot = key & mask
+                while keys[slot]:
+                    slot = (slot + 1) & mask
+                keys[slot] = key
+                values[slot] = value
 
 
 class _Pair:
@@ -127,7 +183,7 @@ class Summary:
         self._pairs: dict[tuple[str, str | None], _Pair] = {}
         # Duplicates: the first source of every consumption token, packed small; the ids
         # of repeated ones in full.
-        self._first_seen: dict[int, int] = {}
+        self._first_seen = _FirstSeen()
         self._prefixes: dict[str, int] = {}
         self._prefix_names: list[str] = []
         self._repeated: dict[str, list[str]] = {}
@@ -233,10 +289,8 @@ class Summary:
     def _add_consumption(self, token: str, source: str) -> None:
         # A 64-bit hash stands for the token in the first-seen table (a collision between
         # two of a million tokens has odds of 1 in 3e7, and would show as a duplicate).
-        key = hash(token)
-        first = self._first_seen.get(key)
+        first = self._first_seen.first(hash(token), self._pack, source)
         if first is None:
-            self._first_seen[key] = self._pack(source)
             return
         sources = self._repeated.get(token)
         if sources is None:
