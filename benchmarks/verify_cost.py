@@ -270,13 +270,7 @@ def stage_breakdown(scenario: Scenario, settings: Settings) -> dict[str, Any]:
         claims = parse_claims(payload_bytes)
 
         def build_result() -> Any:
-            return result_class(
-                claims,
-                algorithm=parsed.algorithm,
-                key_fingerprint=key.fingerprint,
-                key_thumbprint=key.thumbprint,
-                header=parsed.header,
-            )
+            return result_class(claims, key, parsed)
 
         def build_and_read_result() -> object:
             result = build_result()

@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from ._cli_args import (
     REQUIRE_SYNTAX,
@@ -26,6 +26,9 @@ from ._cli_args import (
     parse_time,
 )
 from ._cli_output import CliError, Console
+
+if TYPE_CHECKING:
+    from ._registry import KeyRegistry
 
 __all__ = ["main"]
 
@@ -527,7 +530,7 @@ def _run_demo(args: argparse.Namespace, console: Console) -> int:
     from ._demo import _FINGERPRINT, run_demo
     from ._registry import KeyRegistry
 
-    status = run_demo(args.dir)
+    checkouts = run_demo(args.dir)
     # Leave a keys file and a policy file beside the checkouts, so that every command
     # can be tried on them straight away.
     registry = KeyRegistry()
@@ -551,7 +554,24 @@ def _run_demo(args: argparse.Namespace, console: Console) -> int:
     console.print(f"  tokenverify verify {folder}/expired.json {keys} {policy_file}")
     console.print(f"  tokenverify inspect {folder}/forged-key.json --unverified {keys}")
     console.print(f"  tokenverify keys list {keys}")
-    return status
+    return _audit_demo(checkouts, registry, policy_file=args.dir / "policy.json", console=console)
+
+
+def _audit_demo(
+    checkouts: list[Path], registry: KeyRegistry, *, policy_file: Path, console: Console
+) -> int:
+    """What an auditor does with a store of saved checkouts: the demo's, at issue time."""
+    from . import audit
+    from ._policyfile import load_policy_file
+
+    policy = load_policy_file(policy_file).to_policy()
+    console.print(
+        "\nAn auditor asks: which of these were genuine and valid when issued? "
+        "(tokenverify audit ... --at issued)\n"
+    )
+    sys.stdout.flush()
+    audit.run(checkouts, audit.Auditor(registry, policy, at="issued"), format="table", workers=1)
+    return 0
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ __all__ = ["run_demo"]
 _FINGERPRINT = "aws:111122223333:Demo Vendor:issuer-fingerprint"
 
 
-def run_demo(folder: Path) -> int:
-    """Write the demo store into ``folder`` and print one verdict per checkout."""
+def run_demo(folder: Path) -> list[Path]:
+    """Write the demo store into ``folder``, print one verdict per checkout, return their paths."""
     from .testing import TestIssuer
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -70,4 +70,4 @@ def run_demo(folder: Path) -> int:
             )
         else:
             print(f"  {name:24} REJECTED  {verdict.reason}: {verdict.message}")
-    return 0
+    return [folder / name for name in checkouts]

@@ -227,6 +227,8 @@ def test_demo_leaves_an_environment_every_command_works_in(
     assert demo.code == 0, demo
     assert "valid.json               VALID" in demo.out
     assert f"tokenverify verify {folder}/valid.json --keys {folder}/keys.json" in demo.out
+    # ...and ends with an audit of the store, judged at issue time.
+    assert "audited 7 tokens at issue: 3 valid, 4 rejected" in demo.out
     keys, policy = folder / "keys.json", folder / "policy.json"
     # The commands it suggests, in-process (quicker; the script itself ran above).
     valid = call_cli("verify", folder / "valid.json", "--keys", keys, "--policy", policy)
