@@ -27,7 +27,7 @@ from typing import Any, Literal, NamedTuple
 
 import msgspec
 
-from .._policy import Policy, Requirement
+from .._policy import Policy
 from .._registry import KeyRegistry
 from .._times import from_epoch
 from .._token import DEFAULT_MAX_TOKEN_SIZE
@@ -60,20 +60,11 @@ class _KeySpec(NamedTuple):
     key_id: str | None
 
 
-class _PolicySpec(NamedTuple):
-    key_fingerprint: str | None
-    node_id: str | None
-    license_arn: str | None
-    product_sku: str | None
-    requirements: tuple[tuple[str, str | None, str | None], ...]
-    leeway: float
-
-
 class _Trust(NamedTuple):
     """Everything a worker needs to verify, as plain picklable (and hashable) data."""
 
     keys: tuple[_KeySpec, ...]
-    policy: _PolicySpec
+    policy: Policy  # immutable, hashable and picklable as it is
     at: float | Literal["issued"]
     max_token_size: int
 
@@ -129,17 +120,7 @@ class Auditor:
                 )
                 for key in registry
             ),
-            _PolicySpec(
-                policy.key_fingerprint,
-                policy.node_id,
-                policy.license_arn,
-                policy.product_sku,
-                tuple(
-                    (r.name, r.unit, None if r.minimum is None else str(r.minimum))
-                    for r in policy.requirements
-                ),
-                policy.leeway,
-            ),
+            policy,
             _resolve_at(at),
             max_token_size,
         )
@@ -272,18 +253,7 @@ def verifier_for(trust: _Trust) -> Verifier:
                 label=key.label,
                 key_id=key.key_id,
             )
-        spec = trust.policy
-        policy = Policy(
-            spec.key_fingerprint,
-            spec.node_id,
-            spec.license_arn,
-            spec.product_sku,
-            [
-                Requirement(name, unit=unit, minimum=minimum)
-                for name, unit, minimum in spec.requirements
-            ],
-            spec.leeway,
-        )
+        policy = trust.policy
         verifier = Verifier(registry, policy, max_token_size=trust.max_token_size)
         _VERIFIERS[trust] = verifier
     return verifier
