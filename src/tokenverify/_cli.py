@@ -99,7 +99,7 @@ examples:
       --fingerprint 'aws:111122223333:My Company:issuer-fingerprint'
   tokenverify keys list --keys keys.json
   tokenverify keys show THUMBPRINT --keys keys.json
-  tokenverify keys remove --keys keys.json --fingerprint F --thumbprint THUMBPRINT
+  tokenverify keys remove --keys keys.json --fingerprint F --thumbprint=THUMBPRINT
   tokenverify keys schema > keys.schema.json"""
 
 _MINT_EPILOG = """\
@@ -377,7 +377,13 @@ def _add_keys_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     remove = _command(actions, "remove", "forget a key", _KEYS_EPILOG)
     remove.add_argument("--keys", required=True, metavar="KEYS", help="keys file")
     remove.add_argument("--fingerprint", required=True, metavar="F")
-    remove.add_argument("--thumbprint", metavar="T", help="the key to remove (see 'keys list')")
+    remove.add_argument(
+        "--thumbprint",
+        metavar="T",
+        # A thumbprint may start with '-' (base64url): written as --thumbprint=T it cannot
+        # be mistaken for an option.
+        help="the key to remove (see 'keys list'); write --thumbprint=T",
+    )
     remove.add_argument("--all", action="store_true", help="remove every key of the fingerprint")
     remove.set_defaults(handler=_lazy("_cli_keys", "remove_keys"))
 

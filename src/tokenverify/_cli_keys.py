@@ -99,7 +99,7 @@ def add_key(args: argparse.Namespace, console: Console) -> int:
                 f"key {key.thumbprint} is already registered for {args.fingerprint!r} "
                 f"with {_describe_registration(old)}; not changed. To replace it: tokenverify "
                 f"keys remove --keys {args.keys} --fingerprint '{args.fingerprint}' "
-                f"--thumbprint {key.thumbprint}"
+                f"--thumbprint={key.thumbprint}"
             )
     if not fresh:
         console.print(f"already registered in {keys_path}; nothing changed")
@@ -161,7 +161,7 @@ def remove_keys(args: argparse.Namespace, console: Console) -> int:
     if args.thumbprint is None and len(held) > 1 and not args.all:
         listed = ", ".join(key.thumbprint for key in held)
         raise CliError(
-            f"{args.fingerprint!r} has {len(held)} keys ({listed}): pass --thumbprint T, or --all"
+            f"{args.fingerprint!r} has {len(held)} keys ({listed}): pass --thumbprint=T, or --all"
         )
     removed = registry.remove(args.fingerprint, args.thumbprint)
     if not removed:
