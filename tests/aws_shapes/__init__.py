@@ -1,0 +1,1 @@
+"""Every shape a genuine AWS checkout may take, through every input form."""
