@@ -45,8 +45,10 @@ __all__ = [
     "EC_HASHES",
     "ED25519_ORDER",
     "GENERATORS",
+    "HEADER_SEGMENT_LIMIT",
     "HMAC_HASHES",
     "ISSUED_AT",
+    "KMS_KEY_ARN",
     "LARGE_LIMIT",
     "LICENSE_ARN",
     "NODE_ID",
@@ -54,8 +56,10 @@ __all__ = [
     "PRODUCT_SKU",
     "SECOND",
     "TEN_MEGABYTES",
+    "THIRD",
     "TRUSTED",
     "TTL",
+    "TYP_STRINGS",
     "VERIFY_AT",
     "Control",
     "HostileCase",
@@ -68,6 +72,7 @@ __all__ = [
     "ecdsa_raw",
     "embedded_key_headers",
     "header_for",
+    "header_of_segment_length",
     "json_bytes",
     "padded_to",
     "parts",
@@ -93,8 +98,13 @@ TTL = 3600
 VERIFY_AT = ISSUED_AT + 60
 TRUSTED = "aws:111122223333:Test:issuer-fingerprint"
 SECOND = "aws:222233334444:Second:issuer-fingerprint"
+#: A second trusted RSA issuer (PS384 like TRUSTED): its key would verify its own tokens,
+#: so a refusal of them under TRUSTED proves that a kid never reaches another issuer's key.
+THIRD = "aws:333344445555:Third:issuer-fingerprint"
 ATTACKER = "aws:999988887777:Attacker:issuer-fingerprint"
 LICENSE_ARN = "arn:aws:license-manager::111122223333:license:l-0123456789abcdef0123456789abcdef"
+#: A KMS key ARN as a kid: what an AWS header may carry, known to no registry built from a PEM.
+KMS_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 CONSUMPTION_TOKEN = "0cd7b2bc7c674573a669bea8f5b75f2d"
 NODE_ID = "node-7"
 PRODUCT_SKU = "prod-1234"
@@ -157,7 +167,8 @@ class Issuers:
     """The keys cases are made with, and the registries that trust them.
 
     ``rsa`` (PS384 over RSA-2048: key size does not matter here) is the trusted issuer of
-    most cases; ``attacker`` is never registered anywhere.
+    most cases; ``attacker`` is never registered anywhere; ``third`` is a second trusted
+    PS384 issuer, registered beside ``rsa`` in ``rsa_pair``.
     """
 
     def __init__(
@@ -166,28 +177,37 @@ class Issuers:
         attacker: TestIssuer,
         ecdsa: Mapping[str, TestIssuer],
         eddsa: TestIssuer,
+        third: TestIssuer,
     ) -> None:
         self.rsa = rsa
         self.attacker = attacker
         self.ecdsa = dict(ecdsa)
         self.eddsa = eddsa
+        self.third = third
         self.rsa_registry = rsa.registry()
         self.ecdsa_registries = {alg: issuer.registry() for alg, issuer in self.ecdsa.items()}
         self.eddsa_registry = eddsa.registry()
-        # Two trusted issuers: kid decides between them, and must never fall back.
+        # Two trusted issuers: a kid names one, and without a policy an unknown kid names
+        # none (whose token would it be?).
         self.second = TestIssuer(self.ecdsa["ES384"].private_key, "ES384", SECOND)
         self.two_issuers = KeyRegistry()
         self.two_issuers.add(TRUSTED, rsa.private_key.public_key(), algorithms=["PS384"])
         self.two_issuers.add(SECOND, self.second.private_key.public_key(), algorithms=["ES384"])
+        # Two trusted issuers of one algorithm: whichever key a kid names or fails to
+        # name, only the expected issuer's keys may be tried.
+        self.rsa_pair = KeyRegistry()
+        self.rsa_pair.add(TRUSTED, rsa.private_key.public_key(), algorithms=["PS384"])
+        self.rsa_pair.add(THIRD, third.private_key.public_key(), algorithms=["PS384"])
 
     @classmethod
     def generate(cls) -> Issuers:
-        """Fresh keys: two RSA-2048 (about 0.2 s), three EC curves and Ed25519."""
+        """Fresh keys: three RSA-2048 (about 0.3 s), three EC curves and Ed25519."""
         return cls(
             TestIssuer.generate("PS384", TRUSTED, key_size=2048),
             TestIssuer.generate("PS384", ATTACKER, key_size=2048),
             {alg: TestIssuer.generate(alg, TRUSTED) for alg in ("ES256", "ES384", "ES512")},
             TestIssuer.generate("EdDSA", TRUSTED),
+            TestIssuer.generate("PS384", THIRD, key_size=2048),
         )
 
 
@@ -557,7 +577,13 @@ def _t06_signature_length(keys: Issuers) -> Iterator[HostileCase]:
         assert isinstance(key, ec.EllipticCurvePrivateKey)
         der = key.sign(signing_input(token), ec.ECDSA(EC_HASHES[alg]()))
         padded = b"\x00" + genuine[:size] + b"\x00" + genuine[size:]
+        r, s = genuine[:size], genuine[size:]
         for name, signature in (
+            # r || 00 || s: the same integers to a check that reads s as "the rest", so only
+            # an exact length test (not a minimum) refuses it.
+            ("stretched-r-00-s", r + b"\x00" + s),
+            ("stretched-r-0000-s", r + b"\x00\x00" + s),
+            ("stretched-r-00-s-00", r + b"\x00" + s + b"\x00"),
             ("der", der),
             ("one-byte-short", genuine[:-1]),
             ("one-byte-long", genuine + b"\x00"),
@@ -749,11 +775,27 @@ def _t08_embedded_keys(keys: Issuers) -> Iterator[HostileCase]:
         )
     attacker_thumbprint = next(iter(attacker.registry())).thumbprint
     with_kid = header_for(attacker, kid=attacker_thumbprint, **embedded_key_headers(keys)["jwk"])
+    # The kid names the embedded key, which no registry holds: a hint that matches nothing,
+    # so the expected issuer's own keys are tried, and the attacker's signature fails them.
     yield HostileCase(
         "08-jwk-and-its-kid-attacker-signed",
         signed(attacker, with_kid),
-        Reason.unknown_key,
+        Reason.bad_signature,
         registry,
+    )
+    yield HostileCase(
+        "08-jwk-and-its-kid-attacker-signed-pinned-issuer",
+        signed(attacker, with_kid),
+        Reason.bad_signature,
+        keys.two_issuers,
+        pinned,
+    )
+    # Several issuers and no expected one: nothing to fall back to.
+    yield HostileCase(
+        "08-jwk-and-its-kid-attacker-signed-two-issuers",
+        signed(attacker, with_kid),
+        Reason.unknown_key,
+        keys.two_issuers,
     )
     yield HostileCase(
         "08-kid-trusted-fingerprint-attacker-signed",
@@ -802,8 +844,19 @@ def _t09_kid_injection(keys: Issuers) -> Iterator[HostileCase]:
         "newline": "k\nid",
         "longest-allowed": "k" * 256,
     }
+    attacker = keys.attacker
     for name, kid in unknown.items():
+        # Several issuers, no policy: an unknown kid says nothing about whose token it is.
         yield HostileCase(f"09-kid-{name}", with_kid(kid), Reason.unknown_key, registry)
+        # One issuer: the kid is a hint that matches nothing, the issuer's own key is tried,
+        # and it refuses a forgery whatever the kid says.
+        forged = signed(attacker, {"alg": "PS384", "typ": "JWT", "kid": kid})
+        yield HostileCase(
+            f"09-kid-{name}-attacker-signed-one-issuer",
+            forged,
+            Reason.bad_signature,
+            keys.rsa_registry,
+        )
     not_a_kid: dict[str, object] = {
         "empty": "",
         "too-long": "k" * 257,
@@ -834,21 +887,55 @@ def _t09_kid_injection(keys: Issuers) -> Iterator[HostileCase]:
     yield HostileCase(
         "09-kid-other-thumbprint", with_kid(second_key), Reason.unsupported_algorithm, registry
     )
-    # Policy pins another issuer: the token's own, matching kid must not be used anyway.
+    # Policy pins another issuer: the kid names the signer's (trusted) key, but only the
+    # pinned issuer's keys are candidates, and they are ES384 keys: refused on the alg.
     yield HostileCase(
         "09-kid-outside-pinned-issuer",
         with_kid(TRUSTED),
-        Reason.unknown_key,
+        Reason.unsupported_algorithm,
         registry,
         Policy(key_fingerprint=SECOND),
     )
-    yield HostileCase(
-        "09-kid-unknown-pinned-issuer",
-        with_kid("unknown"),
-        Reason.unknown_key,
-        registry,
-        Policy(key_fingerprint=TRUSTED),
-    )
+    yield from _kid_of_another_issuer(keys)
+
+
+def _kid_of_another_issuer(keys: Issuers) -> Iterator[HostileCase]:
+    """Tokens of THIRD, a trusted PS384 issuer, judged where TRUSTED is expected.
+
+    THIRD's key would verify every one of them, so bad_signature proves it was never
+    tried: the fallback reaches only the expected issuer's keys, whatever the kid says.
+    """
+    third, registry = keys.third, keys.rsa_pair
+    expect_trusted = Policy(key_fingerprint=TRUSTED)
+    trusted_thumbprint = next(iter(keys.rsa_registry)).thumbprint
+    third_thumbprint = next(iter(third.registry())).thumbprint
+    kids: dict[str, str | None] = {
+        "unknown": "arn:aws:kms:us-east-1:333344445555:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "third-fingerprint": THIRD,
+        "third-thumbprint": third_thumbprint,
+        "trusted-fingerprint": TRUSTED,
+        "trusted-thumbprint": trusted_thumbprint,
+        "absent": None,
+    }
+    for name, kid in kids.items():
+        header = header_for(third) if kid is None else header_for(third, kid=kid)
+        yield HostileCase(
+            f"09-third-issuer-kid-{name}-expecting-trusted",
+            signed(third, header, claims(third)),
+            Reason.bad_signature,
+            registry,
+            expect_trusted,
+        )
+    # No expected issuer: an unknown kid (or none) cannot choose between the two.
+    for name in ("unknown", "absent"):
+        kid = kids[name]
+        header = header_for(third) if kid is None else header_for(third, kid=kid)
+        yield HostileCase(
+            f"09-third-issuer-kid-{name}-no-policy",
+            signed(third, header, claims(third)),
+            Reason.unknown_key,
+            registry,
+        )
 
 
 def _header_cases(
@@ -942,6 +1029,9 @@ def _t13_nesting(keys: Issuers) -> Iterator[HostileCase]:
             registry,
             max_token_size=limit,
         )
+    # 17 containers, each a real one: the object, x5c, and 15 arrays inside it.
+    many = header_for(issuer, x5c=[[] for _ in range(15)])
+    yield HostileCase("13-header-17-containers", signed(issuer, many), Reason.malformed, registry)
     objects = b'{"a":' * 1_100 + b"1" + b"}" * 1_100
     yield HostileCase(
         "13-payload-objects-1100",
@@ -1031,6 +1121,20 @@ def _t14_huge(keys: Issuers) -> Iterator[HostileCase]:
         registry,
     )
     yield HostileCase("14-dots-3mb", "." * (3 << 20), Reason.too_large, registry)
+    # A header just over its limit (4k+1 characters spell nothing), inside the token limit.
+    over = header_of_segment_length(issuer, HEADER_SEGMENT_LIMIT + 2)
+    yield HostileCase(
+        "14-header-one-over-its-limit",
+        sign_segments(issuer, over, segment(claims(issuer))),
+        Reason.malformed,
+        registry,
+    )
+    yield HostileCase(
+        "14-header-over-its-limit-attacker-signed",
+        sign_segments(keys.attacker, over, segment(claims(issuer))),
+        Reason.malformed,
+        registry,
+    )
     big_signed = signed(issuer, None, claims(issuer, note="x" * (2 << 20)))
     yield HostileCase("14-signed-2mb-payload", big_signed, Reason.too_large, registry)
     big_response = response(issuer)
@@ -1079,6 +1183,23 @@ def _t14_huge(keys: Issuers) -> Iterator[HostileCase]:
         "14-one-over-custom-limit", token, Reason.too_large, registry, max_token_size=len(token) - 1
     )
     yield HostileCase("14-tiny-limit", token, Reason.too_large, registry, max_token_size=16)
+
+
+#: The header segment limit (characters) the cases are built around, written out here
+#: rather than borrowed from src: a chain of a few RSA-4096 certificates must fit.
+HEADER_SEGMENT_LIMIT = 16 * 1024
+
+
+def header_of_segment_length(issuer: TestIssuer, length: int) -> str:
+    """A header segment of exactly ``length`` characters (not 4k+1): the issuer's header
+    with an x5c of certificate-sized base64 strings (never read: any content will do)."""
+    assert length % 4 != 1, "no byte string has a base64url spelling of 4k+1 characters"
+    wanted = length * 3 // 4  # JSON bytes whose unpadded base64url has ``length`` characters
+    blobs = [base64.b64encode(bytes([n]) * 1400).decode("ascii") for n in range(3)]
+    base = len(json_bytes(header_for(issuer, x5c=[*blobs, ""])))
+    encoded = segment(header_for(issuer, x5c=[*blobs, "A" * (wanted - base)]))
+    assert len(encoded) == length, (len(encoded), length)
+    return encoded
 
 
 def _t15_jwe_and_zip(keys: Issuers) -> Iterator[HostileCase]:
@@ -1189,23 +1310,35 @@ def _t16_structure(keys: Issuers) -> Iterator[HostileCase]:
         )
 
 
+#: typ values any string of which is accepted (RFC 7515 4.1.9: informational); see controls.
+TYP_STRINGS = {
+    "jwe": "JWE",
+    "jws": "JWS",
+    "at-jwt": "at+jwt",
+    "jose-json": "JOSE+JSON",
+    "empty": "",
+    "padded": " JWT",
+    "trailing-space": "JWT ",
+}
+
+
 def _t17_typ_cty(keys: Issuers) -> Iterator[HostileCase]:
-    forms: list[tuple[str, dict[str, Any]]] = [
-        ("typ-jwe", {"typ": "JWE"}),
-        ("typ-at-jwt", {"typ": "at+jwt"}),
-        ("typ-jose-json", {"typ": "JOSE+JSON"}),
-        ("typ-empty", {"typ": ""}),
-        ("typ-padded", {"typ": " JWT"}),
-        ("typ-trailing-space", {"typ": "JWT "}),
+    # A typ that is not a string is no typ at all.
+    not_strings: list[tuple[str, dict[str, Any]]] = [
         ("typ-number", {"typ": 1}),
         ("typ-list", {"typ": ["JWT"]}),
         ("typ-object", {"typ": {}}),
         ("typ-true", {"typ": True}),
         ("typ-null", {"typ": None}),
+    ]
+    yield from _header_cases(keys, 17, not_strings, Reason.malformed)
+    forms: list[tuple[str, dict[str, Any]]] = [
         ("cty-jwt", {"cty": "JWT"}),
         ("cty-json", {"cty": "json"}),
         ("cty-empty", {"cty": ""}),
         ("cty-null", {"cty": None}),
+        # A typ of any value does not excuse a cty.
+        ("cty-with-typ-jws", {"cty": "JWT", "typ": "JWS"}),
     ]
     yield from _header_cases(keys, 17, forms, Reason.unsupported_header)
 
@@ -1678,10 +1811,41 @@ def controls(keys: Issuers) -> list[Control]:
             signed(keys.second, header_for(keys.second, kid=SECOND)),
             keys.two_issuers,
         ),
+        # A kid is a hint: matching nothing, it falls back to the expected issuer's keys.
+        Control("kid-kms-key-arn-one-issuer", header(kid=KMS_KEY_ARN), registry),
+        Control("kid-kms-key-id-one-issuer", header(kid=KMS_KEY_ARN.rsplit("/", 1)[1]), registry),
+        Control(
+            "kid-unknown-pinned-issuer",
+            header(kid="unknown"),
+            keys.two_issuers,
+            Policy(key_fingerprint=TRUSTED),
+        ),
+        Control(
+            "kid-third-issuer-pinned-third",
+            signed(keys.third, header_for(keys.third, kid=KMS_KEY_ARN), claims(keys.third)),
+            keys.rsa_pair,
+            Policy(key_fingerprint=THIRD),
+        ),
+        Control("kid-trusted-thumbprint-pair", header(kid=thumbprint), keys.rsa_pair),
         Control("no-typ", signed(issuer, {"alg": "PS384"}), registry),
         Control("typ-lowercase", header(typ="jwt"), registry),
         Control("typ-media-type", header(typ="application/jwt"), registry),
+        *(Control(f"typ-{name}", header(typ=typ), registry) for name, typ in TYP_STRINGS.items()),
         Control("extra-header-members", header(x=[[{"a": 1}]], jku_note="ignored"), registry),
+        Control(
+            "x5c-x5t-members",
+            header(x5c=[b64(bytes(1400))] * 3, x5t=b64(bytes(20)), **{"x5t#S256": b64(bytes(32))}),
+            registry,
+        ),
+        Control(
+            "header-at-its-limit",
+            sign_segments(
+                issuer, header_of_segment_length(issuer, HEADER_SEGMENT_LIMIT), segment(base)
+            ),
+            registry,
+        ),
+        # Brackets inside strings are not containers.
+        Control("brackets-in-header-strings", header(note="[{" * 40, x="]}" * 40), registry),
         Control(
             "url-characters", sign_segments(issuer, b64(url_header), b64(url_payload)), registry
         ),

@@ -22,6 +22,7 @@ __all__ = [
     "PublicKey",
     "SignatureCheck",
     "algorithms_for_key",
+    "pss_salt_found",
     "signature_check",
 ]
 
@@ -145,6 +146,73 @@ def _rsa_check(alg: str, key: rsa.RSAPublicKey) -> SignatureCheck:
         return True
 
     return check
+
+
+def pss_salt_found(alg: str, key: PublicKey, signature: bytes, signing_input: bytes) -> int | None:
+    """For a PS* signature that failed: the salt length it does verify with, or None.
+
+    A diagnosis, never an acceptance: called only after the pinned check failed, so that
+    the refusal can say "off-standard salt" instead of "altered". One extra verification
+    (``PSS.AUTO`` takes any salt) settles whether some salt fits; only then is the salt's
+    length read from the encoded message (RFC 8017 9.1.2) and confirmed by OpenSSL.
+    """
+    digest = _RSA_PSS.get(alg)
+    if digest is None or not isinstance(key, rsa.RSAPublicKey):
+        return None
+    if len(signature) != (key.key_size + 7) // 8:
+        return None
+    auto = padding.PSS(mgf=padding.MGF1(digest), salt_length=padding.PSS.AUTO)
+    if not _verifies(key, signature, signing_input, auto, digest):
+        return None
+    salt = _pss_salt_length(key, signature, digest)
+    if salt is None:
+        return None
+    exact = padding.PSS(mgf=padding.MGF1(digest), salt_length=salt)
+    return salt if _verifies(key, signature, signing_input, exact, digest) else None
+
+
+def _verifies(
+    key: rsa.RSAPublicKey,
+    signature: bytes,
+    signing_input: bytes,
+    pad: padding.PSS,
+    digest: hashes.HashAlgorithm,
+) -> bool:
+    try:
+        key.verify(signature, signing_input, pad, digest)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _pss_salt_length(
+    key: rsa.RSAPublicKey, signature: bytes, digest: hashes.HashAlgorithm
+) -> int | None:
+    """The salt length of an EMSA-PSS encoded message (RFC 8017 9.1.2 steps 1-10)."""
+    numbers = key.public_numbers()
+    em_bits = key.key_size - 1
+    em_length = (em_bits + 7) // 8
+    message = pow(int.from_bytes(signature, "big"), numbers.e, numbers.n)
+    if message.bit_length() > em_bits:
+        return None
+    encoded = message.to_bytes(em_length, "big")
+    h_length = digest.digest_size
+    if encoded[-1] != 0xBC or em_length < h_length + 2:
+        return None
+    masked, seed = encoded[: em_length - h_length - 1], encoded[em_length - h_length - 1 : -1]
+    mask = bytearray()
+    counter = 0
+    while len(mask) < len(masked):  # MGF1 over the message's own hash
+        block = hashes.Hash(digest)
+        block.update(seed + counter.to_bytes(4, "big"))
+        mask += block.finalize()
+        counter += 1
+    data = bytes(a ^ b for a, b in zip(masked, mask, strict=False))
+    data = bytes([data[0] & (0xFF >> (8 * em_length - em_bits))]) + data[1:]
+    separator = data.find(b"\x01")
+    if separator < 0 or data[:separator].strip(b"\x00"):
+        return None
+    return len(data) - separator - 1
 
 
 def _ecdsa_check(alg: str, key: ec.EllipticCurvePublicKey) -> SignatureCheck:

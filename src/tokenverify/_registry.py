@@ -3,6 +3,12 @@
 A fingerprint (``aws:111122223333:My Company:issuer-fingerprint``) may hold several keys
 for rotation. Keys are parsed and checked once, when added; verifying looks them up by
 exact string match and never parses key material again.
+
+A token's ``kid`` is a hint, never a key source: it is looked up by exact match (issuer
+fingerprint, key id, RFC 7638 thumbprint), and when it matches none of the expected
+issuer's keys, that issuer's own keys are the candidates (at most
+:data:`MAX_CANDIDATE_KEYS` are tried). A kid never selects a key of another issuer than
+the expected one, and never names a file, URL or query.
 """
 
 from __future__ import annotations
@@ -10,16 +16,30 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import NamedTuple
 
 from ._algorithms import check_key_strength
 from ._errors import InvalidKey
 from ._keys import KeySource, RegisteredKey, load_key_source, parse_validity, pin_algorithms
 
-__all__ = ["MAX_CANDIDATE_KEYS", "KeyRegistry"]
+__all__ = ["MAX_CANDIDATE_KEYS", "KeyRegistry", "KeySelection"]
 
 #: At most this many keys are tried for one token; more would let a token cost N verifies.
+#: Whether the kid matched or not: an unmatched kid costs no more than a matched one.
 MAX_CANDIDATE_KEYS = 8
 _MAX_FINGERPRINT_LENGTH = 256
+
+
+class KeySelection(NamedTuple):
+    """The keys to try for one token, and how they were found."""
+
+    keys: tuple[RegisteredKey, ...]
+    #: The issuer whose keys these are expected to be: the policy's fingerprint, or the
+    #: registry's only one; None when neither says (several issuers, no policy).
+    expected: str | None
+    #: True when the token's kid matched these keys exactly; False when the kid matched
+    #: none of the expected issuer's keys (or there was no kid) and they are its keys.
+    by_kid: bool
 
 
 class KeyRegistry:
@@ -104,19 +124,35 @@ class KeyRegistry:
     def candidates(self, kid: str | None, fingerprint: str | None) -> list[RegisteredKey]:
         """The keys to try for a token with header ``kid`` under an expected ``fingerprint``.
 
-        An unknown kid yields nothing rather than falling back to other keys.
+        See :meth:`select`; this is its list of keys.
         """
-        if kid is not None:
-            found = self._by_kid.get(kid, [])
-            if fingerprint is not None:
-                found = [k for k in found if k.fingerprint == fingerprint]
-            return found
-        if fingerprint is not None:
-            return self._by_fingerprint.get(fingerprint, [])
-        if len(self._by_fingerprint) == 1:
+        return list(self.select(kid, fingerprint).keys)
+
+    def select(self, kid: str | None, fingerprint: str | None) -> KeySelection:
+        """Choose the keys to try for a token with header ``kid``.
+
+        The expected issuer is ``fingerprint`` (the policy's), or else the registry's only
+        issuer. A kid that names keys of the expected issuer (or, when none is expected,
+        of any issuer) selects those exactly. Otherwise, including when there is no kid,
+        the expected issuer's keys are the candidates: each is trusted for that issuer
+        and pinned to its algorithms, so the signature decides. With several issuers and
+        no expected one, an unmatched kid selects nothing. The keys come in registration
+        order; the signature check tries at most :data:`MAX_CANDIDATE_KEYS` of those
+        pinned to the token's algorithm.
+        """
+        expected = fingerprint
+        if expected is None and len(self._by_fingerprint) == 1:
             # One trusted issuer: no ambiguity about whose token this must be.
-            return next(iter(self._by_fingerprint.values()))
-        return []
+            expected = next(iter(self._by_fingerprint))
+        if kid is not None:
+            found = self._by_kid.get(kid, ())
+            if expected is not None:
+                found = [k for k in found if k.fingerprint == expected]
+            if found:
+                return KeySelection(tuple(found), expected, by_kid=True)
+        if expected is None:
+            return KeySelection((), None, by_kid=False)
+        return KeySelection(tuple(self._by_fingerprint.get(expected, ())), expected, by_kid=False)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the registry as a keys file (JSON; schema: ``tokenverify.keyfile``)."""

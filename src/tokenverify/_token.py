@@ -2,10 +2,16 @@
 
 Parsing trusts nothing: it yields the protected header, the exact signing input and the
 raw signature. The payload stays encoded until its signature has been checked.
+
+Strict where attacks live, tolerant where AWS is silent: ``crit``, ``b64``, ``zip``,
+``enc`` and ``cty`` are refused; ``typ`` may be any string (RFC 7515 4.1.9 makes it
+informational; a policy may pin one); any other member (``x5c``, ``x5t``, ...) is kept
+in the header and never read. The header segment may hold a few certificates.
 """
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -13,22 +19,32 @@ from . import _base64url, _json
 from ._algorithms import ALGORITHMS, NEVER_ACCEPTED
 from ._errors import Reason, TokenRejected
 
-__all__ = ["DEFAULT_MAX_TOKEN_SIZE", "CompactToken", "parse_compact"]
+__all__ = [
+    "DEFAULT_MAX_TOKEN_SIZE",
+    "MAX_HEADER_SEGMENT",
+    "CompactToken",
+    "parse_compact",
+    "thawed",
+]
 
 #: Tokens longer than this (characters) are refused before anything is decoded.
 DEFAULT_MAX_TOKEN_SIZE = 64 * 1024
-# A header names an algorithm and perhaps a kid; anything near this size is an attack.
-_MAX_HEADER_SEGMENT = 4096
+#: Header segments longer than this (characters) are refused. Sized for real headers: an
+#: ``x5c`` chain of three RSA-4096 certificates (about 1.9 KB of base64 each) is ~8 KB.
+MAX_HEADER_SEGMENT = 16 * 1024
 MAX_KID_LENGTH = 256
-_MAX_HEADER_CONTAINERS = 16
+#: Objects and arrays in a header, outside strings: an ``x5c`` array is one.
+MAX_HEADER_CONTAINERS = 16
 # Header members that would change how the token must be processed (RFC 7515 4.1.11,
 # RFC 7797, RFC 7516): we implement none of them, so their presence is a refusal.
 _REFUSED_MEMBERS = ("crit", "b64", "zip", "enc", "cty")
-_ACCEPTED_TYP = frozenset(["jwt", "application/jwt", "jose", "application/jose"])
 # Headers repeat across every token of an issuer; parsing one is pure, so the result of a
 # successful parse is reused. Bounded so that hostile inputs cannot grow it.
+# Nested arrays and objects are frozen (tuples, FrozenObject), so that no caller can
+# change what the next token with this header is parsed into.
 _HEADER_CACHE: dict[bytes, tuple[MappingProxyType[str, Any], str, str | None]] = {}
 _HEADER_CACHE_SIZE = 64
+_TOKEN_TYPES = (str, bytes, bytearray, memoryview)
 
 
 class CompactToken(NamedTuple):
@@ -43,7 +59,17 @@ class CompactToken(NamedTuple):
 
 
 def parse_compact(token: str | bytes, max_size: int = DEFAULT_MAX_TOKEN_SIZE) -> CompactToken:
-    """Split and check a compact JWS; raise ``TokenRejected`` on anything irregular."""
+    """Split and check a compact JWS; raise ``TokenRejected`` on anything irregular.
+
+    ``token`` is text or bytes (``bytearray`` and ``memoryview`` too); anything else is
+    refused as ``malformed``, never a ``TypeError``.
+    """
+    kind = type(token)
+    if kind is not str and kind is not bytes and not isinstance(token, _TOKEN_TYPES):
+        raise _malformed(
+            f"a compact token is text or bytes, not {_type_name(token)}; pass the "
+            "SignedToken string (Verifier.verify also reads responses and files)"
+        )
     if len(token) > max_size:
         raise TokenRejected(
             Reason.too_large,
@@ -97,13 +123,16 @@ def decode_segment(segment: bytes, name: str) -> bytes:
 
 
 def _parse_header(segment: bytes) -> tuple[MappingProxyType[str, Any], str, str | None]:
-    if len(segment) > _MAX_HEADER_SEGMENT:
-        raise _malformed(f"header segment is over {_MAX_HEADER_SEGMENT} characters")
+    if len(segment) > MAX_HEADER_SEGMENT:
+        raise _malformed(
+            f"header segment is {len(segment)} characters, over the {MAX_HEADER_SEGMENT} "
+            "limit (room for a chain of several certificates in x5c)"
+        )
     decoded = decode_segment(segment, "header")
-    # A header is one flat object; a bound on brackets bounds nesting whatever the Python.
-    # (Brackets inside strings count too: no genuine header comes near the bound.)
-    if decoded.count(b"[") + decoded.count(b"{") > _MAX_HEADER_CONTAINERS:
-        raise _malformed(f"header has more than {_MAX_HEADER_CONTAINERS} objects and arrays")
+    # A header is one object holding a few values; a bound on its containers bounds the
+    # parser's work and nesting whatever the Python.
+    if _containers(decoded) > MAX_HEADER_CONTAINERS:
+        raise _malformed(f"header has more than {MAX_HEADER_CONTAINERS} objects and arrays")
     try:
         header = _json.loads_object(decoded)
     except ValueError as exc:
@@ -123,15 +152,64 @@ def _parse_header(segment: bytes) -> tuple[MappingProxyType[str, Any], str, str 
                 "extensions, compression or encryption, so it refuses the token",
             )
     # Membership, not .get(): an explicit null is a value of the wrong type, not absence.
-    typ = header.get("typ")
-    if "typ" in header and (not isinstance(typ, str) or typ.lower() not in _ACCEPTED_TYP):
-        raise TokenRejected(
-            Reason.unsupported_header, f"header 'typ' is {_preview(typ)}; expected 'JWT'"
-        )
+    # Any string is a typ: RFC 7515 4.1.9 makes it informational and AWS documents none;
+    # Policy(typ=...) pins one where a product wants to.
+    if "typ" in header and not isinstance(header["typ"], str):
+        raise _malformed(f"header 'typ' is {_preview(header['typ'])}; a typ is a string")
     kid = header.get("kid")
     if "kid" in header and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH):
         raise _malformed(f"header 'kid' must be a string of 1 to {MAX_KID_LENGTH} characters")
-    return MappingProxyType(header), algorithm, kid
+    return (
+        MappingProxyType({name: _frozen(value) for name, value in header.items()}),
+        algorithm,
+        kid,
+    )
+
+
+def _containers(decoded: bytes) -> int:
+    """Objects and arrays in a JSON text; brackets inside strings do not count."""
+    count = decoded.count(b"[") + decoded.count(b"{")
+    if count <= MAX_HEADER_CONTAINERS:
+        return count  # the common case: no need to find the strings
+    if b"\\" in decoded:
+        decoded = re.sub(rb"\\.", b"", decoded, flags=re.DOTALL)  # so \" ends no string
+    outside = b"".join(decoded.split(b'"')[::2])
+    return outside.count(b"[") + outside.count(b"{")
+
+
+def _frozen(value: Any) -> Any:
+    # The parsed header is cached and shared by every token carrying it: nothing in it
+    # may be mutable. Headers are shallow (bounded above), so recursion is bounded too.
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, dict):
+        return FrozenObject((name, _frozen(item)) for name, item in value.items())
+    return value
+
+
+class FrozenObject(dict[str, Any]):
+    """A JSON object nested in a cached header: a ``dict`` (``json.dumps`` takes it) that
+    refuses to change."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a parsed JWS header is read-only")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type[FrozenObject], tuple[list[tuple[str, Any]]]]:
+        return (FrozenObject, (list(self.items()),))
+
+
+def thawed(value: Any) -> Any:
+    """A header value as ``json.loads`` gives it: lists and dicts, the caller's own copy."""
+    if isinstance(value, tuple):
+        return [thawed(item) for item in value]
+    if isinstance(value, FrozenObject):
+        return {name: thawed(item) for name, item in value.items()}
+    return value
 
 
 def _algorithm_refusal(algorithm: object) -> str:
@@ -143,6 +221,10 @@ def _algorithm_refusal(algorithm: object) -> str:
             "anyone who holds the public key"
         )
     return f"alg {_preview(algorithm)} is not a supported JWS signature algorithm"
+
+
+def _type_name(value: object) -> str:
+    return "None" if value is None else type(value).__name__
 
 
 def _preview(value: object) -> str:
