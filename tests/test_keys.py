@@ -729,10 +729,13 @@ def test_rotation_two_keys_under_one_fingerprint(
     assert registry.remove(FINGERPRINT, old_key.thumbprint) == 1
     assert registry.keys(FINGERPRINT) == (new_key,)
     assert verify(registry, new_token).key_thumbprint == new_key.thumbprint
-    # The old key is gone: its token no longer verifies, nor can its thumbprint be a kid.
+    # The old key is gone: its token no longer verifies, even naming its thumbprint as kid
+    # (a kid that matches nothing falls back to the issuer's keys: the PS384 one).
     assert rejection(lambda: verify(registry, old_token)).reason is tv.Reason.unsupported_algorithm
     old_by_kid = token(old, header={"kid": old_key.thumbprint})
-    assert rejection(lambda: verify(registry, old_by_kid)).reason is tv.Reason.unknown_key
+    refused = rejection(lambda: verify(registry, old_by_kid))
+    assert refused.reason is tv.Reason.unsupported_algorithm
+    assert old_key.thumbprint in refused.description
 
 
 def test_rotation_same_algorithm_tries_each_key(
@@ -869,17 +872,23 @@ def test_kid_selects_the_key(
     assert checkout.header["kid"] == kid
 
 
-def test_unknown_kid_does_not_fall_back(
+def test_unknown_kid_falls_back_to_the_policy_issuers_keys(
     two_issuer_registry: tv.KeyRegistry, rsa_issuer_2048: TestIssuer
 ) -> None:
-    # The right key sits under the policy's fingerprint, but the kid names nothing known.
+    # The right key sits under the policy's fingerprint; the kid names nothing known, so it
+    # is a hint that did not help, and the policy issuer's keys are tried.
     signed = token(rsa_issuer_2048, header={"kid": "rsa-2027"})
-    refused = rejection(lambda: verify(two_issuer_registry, signed, fingerprint=FINGERPRINT))
+    checkout = verify(two_issuer_registry, signed, fingerprint=FINGERPRINT)
+    assert checkout.key_fingerprint == FINGERPRINT
+    assert checkout.header["kid"] == "rsa-2027"
+    # Without a policy, two issuers: the kid cannot say whose token it is.
+    refused = rejection(lambda: verify(two_issuer_registry, signed, fingerprint=None))
     assert refused.reason is tv.Reason.unknown_key
     assert "rsa-2027" in refused.description
+    assert "Policy(key_fingerprint=...)" in refused.description
 
 
-def test_kid_of_another_fingerprint_than_the_policy_is_unknown(
+def test_kid_of_another_fingerprint_than_the_policy_never_reaches_its_keys(
     two_issuer_registry: tv.KeyRegistry, es384_issuer: TestIssuer
 ) -> None:
     signer = TestIssuer(es384_issuer.private_key, "ES384", SECOND_FINGERPRINT)
@@ -887,8 +896,10 @@ def test_kid_of_another_fingerprint_than_the_policy_is_unknown(
     assert verify(two_issuer_registry, signed, fingerprint=None).key_fingerprint == (
         SECOND_FINGERPRINT
     )
+    # The policy's issuer holds only a PS256 key: the ES384 token cannot be its.
     refused = rejection(lambda: verify(two_issuer_registry, signed, fingerprint=FINGERPRINT))
-    assert refused.reason is tv.Reason.unknown_key
+    assert refused.reason is tv.Reason.unsupported_algorithm
+    assert FINGERPRINT in refused.description
 
 
 @pytest.mark.parametrize(
@@ -898,8 +909,9 @@ def test_kid_of_another_fingerprint_than_the_policy_is_unknown(
 def test_kid_lookup_is_exact(
     near_miss: str, two_issuer_registry: tv.KeyRegistry, rsa_issuer_2048: TestIssuer
 ) -> None:
+    # No expected issuer (several, no policy): a near miss matches nothing, so no key.
     signed = token(rsa_issuer_2048, header={"kid": near_miss})
-    refused = rejection(lambda: verify(two_issuer_registry, signed))
+    refused = rejection(lambda: verify(two_issuer_registry, signed, fingerprint=None))
     assert refused.reason is tv.Reason.unknown_key
 
 

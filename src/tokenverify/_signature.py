@@ -14,7 +14,7 @@ from ._algorithms import pss_salt_found
 from ._errors import Reason, TokenRejected
 from ._keys import RegisteredKey
 from ._registry import MAX_CANDIDATE_KEYS, KeyRegistry, KeySelection
-from ._token import DEFAULT_MAX_TOKEN_SIZE, CompactToken, decode_segment, parse_compact, thawed
+from ._token import DEFAULT_MAX_TOKEN_SIZE, CompactToken, decode_segment, parse_compact
 
 __all__ = ["check_signature", "verify_compact"]
 
@@ -31,12 +31,10 @@ def verify_compact(
     Nothing in the payload is checked: no times, node or entitlements. Use
     :class:`Verifier` for checkout tokens; this is for other JWS and for conformance.
     Raises :class:`TokenRejected` (``malformed`` for a ``token`` that is not text or bytes).
-    The header is the caller's own copy, as ``json.loads`` would give it.
     """
     parsed = parse_compact(token, max_token_size)
     check_signature(parsed, registry, key_fingerprint)
-    header = {name: thawed(value) for name, value in parsed.header.items()}
-    return header, decode_segment(parsed.payload_segment, "payload")
+    return dict(parsed.header), decode_segment(parsed.payload_segment, "payload")
 
 
 def check_signature(

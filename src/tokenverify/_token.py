@@ -24,7 +24,6 @@ __all__ = [
     "MAX_HEADER_SEGMENT",
     "CompactToken",
     "parse_compact",
-    "thawed",
 ]
 
 #: Tokens longer than this (characters) are refused before anything is decoded.
@@ -40,9 +39,8 @@ MAX_HEADER_CONTAINERS = 16
 _REFUSED_MEMBERS = ("crit", "b64", "zip", "enc", "cty")
 # Headers repeat across every token of an issuer; parsing one is pure, so the result of a
 # successful parse is reused. Bounded so that hostile inputs cannot grow it.
-# Nested arrays and objects are frozen (tuples, FrozenObject), so that no caller can
-# change what the next token with this header is parsed into.
-_HEADER_CACHE: dict[bytes, tuple[MappingProxyType[str, Any], str, str | None]] = {}
+# A header holding arrays or objects (an x5c chain) is handed out as a copy (see _fresh).
+_HEADER_CACHE: dict[bytes, tuple[MappingProxyType[str, Any], str, str | None, bool]] = {}
 _HEADER_CACHE_SIZE = 64
 _TOKEN_TYPES = (str, bytes, bytearray, memoryview)
 
@@ -100,7 +98,9 @@ def parse_compact(token: str | bytes, max_size: int = DEFAULT_MAX_TOKEN_SIZE) ->
         if len(_HEADER_CACHE) >= _HEADER_CACHE_SIZE:
             _HEADER_CACHE.clear()
         _HEADER_CACHE[header_segment] = cached
-    header, algorithm, kid = cached
+    header, algorithm, kid, nested = cached
+    if nested:
+        header = _fresh(header)
     signature = decode_segment(signature_segment, "signature")
     return CompactToken(header, algorithm, kid, token[:second], payload_segment, signature)
 
@@ -122,7 +122,7 @@ def decode_segment(segment: bytes, name: str) -> bytes:
         raise _malformed(f"{name} segment {exc}") from None
 
 
-def _parse_header(segment: bytes) -> tuple[MappingProxyType[str, Any], str, str | None]:
+def _parse_header(segment: bytes) -> tuple[MappingProxyType[str, Any], str, str | None, bool]:
     if len(segment) > MAX_HEADER_SEGMENT:
         raise _malformed(
             f"header segment is {len(segment)} characters, over the {MAX_HEADER_SEGMENT} "
@@ -159,11 +159,8 @@ def _parse_header(segment: bytes) -> tuple[MappingProxyType[str, Any], str, str 
     kid = header.get("kid")
     if "kid" in header and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH):
         raise _malformed(f"header 'kid' must be a string of 1 to {MAX_KID_LENGTH} characters")
-    return (
-        MappingProxyType({name: _frozen(value) for name, value in header.items()}),
-        algorithm,
-        kid,
-    )
+    nested = any(isinstance(value, list | dict) for value in header.values())
+    return MappingProxyType(header), algorithm, kid, nested
 
 
 def _containers(decoded: bytes) -> int:
@@ -177,38 +174,18 @@ def _containers(decoded: bytes) -> int:
     return outside.count(b"[") + outside.count(b"{")
 
 
-def _frozen(value: Any) -> Any:
-    # The parsed header is cached and shared by every token carrying it: nothing in it
-    # may be mutable. Headers are shallow (bounded above), so recursion is bounded too.
+def _fresh(header: MappingProxyType[str, Any]) -> MappingProxyType[str, Any]:
+    """The cached header as this token's own: nested arrays and objects copied, so that a
+    caller changing one cannot change what the next token with this header says."""
+    return MappingProxyType({name: _copy(value) for name, value in header.items()})
+
+
+def _copy(value: Any) -> Any:
+    # Headers are shallow (bounded above), so the recursion is too.
     if isinstance(value, list):
-        return tuple(_frozen(item) for item in value)
+        return [_copy(item) for item in value]
     if isinstance(value, dict):
-        return FrozenObject((name, _frozen(item)) for name, item in value.items())
-    return value
-
-
-class FrozenObject(dict[str, Any]):
-    """A JSON object nested in a cached header: a ``dict`` (``json.dumps`` takes it) that
-    refuses to change."""
-
-    __slots__ = ()
-
-    def _refuse(self, *args: object, **kwargs: object) -> None:
-        raise TypeError("a parsed JWS header is read-only")
-
-    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
-    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
-
-    def __reduce__(self) -> tuple[type[FrozenObject], tuple[list[tuple[str, Any]]]]:
-        return (FrozenObject, (list(self.items()),))
-
-
-def thawed(value: Any) -> Any:
-    """A header value as ``json.loads`` gives it: lists and dicts, the caller's own copy."""
-    if isinstance(value, tuple):
-        return [thawed(item) for item in value]
-    if isinstance(value, FrozenObject):
-        return {name: thawed(item) for name, item in value.items()}
+        return {name: _copy(item) for name, item in value.items()}
     return value
 
 
