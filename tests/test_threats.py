@@ -523,6 +523,36 @@ def test_pss_auto_would_accept_the_salts_we_refuse(salt: int) -> None:
         key.public_key().verify(signature, data, pinned, hashes.SHA384())
 
 
+#: The 23-PS384-salt-* cases and the salt each is signed with (max: RSA-2048, SHA-384).
+_SALTS_NAMED = {
+    "salt-0": 0,
+    "salt-max": 256 - 48 - 2,
+    "salt-32": 32,
+    "salt-47": 47,
+    "salt-49": 49,
+    "salt-64": 64,
+}
+
+
+@pytest.mark.parametrize(
+    "case",
+    _params([c for c in CASES if c.case_id.startswith("23-")]),
+)
+def test_off_standard_pss_salt_is_named_never_accepted(case: HostileCase) -> None:
+    """Still bad_signature, but a salt the key does verify with is named (moto's KMS signs
+    with the maximum), instead of sending the vendor after a tampering bug. Other PSS
+    variants (another MGF or hash, PKCS#1 v1.5) are plain bad signatures."""
+    rejection = _rejection(case.verifier(), case.source)
+    assert rejection.reason is tv.Reason.bad_signature
+    salt = _SALTS_NAMED.get(case.case_id.removeprefix("23-PS384-"))
+    if salt is None:
+        assert "altered or signed by another key" in rejection.description
+        assert "salt" not in rejection.description
+    else:
+        assert f"salt of {salt} bytes" in rejection.description
+        assert "hash length, 384 bits = 48 bytes" in rejection.description
+
+
 # --- 1 and 2 at registration time -----------------------------------------------------
 
 

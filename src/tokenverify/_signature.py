@@ -94,7 +94,7 @@ def _kid_note(kid: str | None, selection: KeySelection) -> str:
     if kid is None or selection.by_kid:
         return ""
     # The kid matched nothing of the expected issuer, so all its keys were candidates.
-    return f" (its kid {kid[:60]!r} names none of them)"
+    return f" (its kid {kid[:100]!r} names none of them)"
 
 
 def _no_key(kid: str | None, selection: KeySelection, registry: KeyRegistry) -> str:
@@ -105,7 +105,7 @@ def _no_key(kid: str | None, selection: KeySelection, registry: KeyRegistry) -> 
         return "the key registry is empty; add the issuer's public key"
     if kid is not None:
         return (
-            f"no trusted key matches the token's kid {kid[:80]!r} and the registry trusts "
+            f"no trusted key matches the token's kid {kid[:100]!r} and the registry trusts "
             "several issuers: set Policy(key_fingerprint=...) to say whose token this must "
             "be, and that issuer's keys are tried"
         )
