@@ -49,6 +49,7 @@ import tokenverify as tv
 from tokenverify.testing import TestIssuer
 
 FINGERPRINT = "aws:111122223333:Differential:issuer-fingerprint"
+KMS_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 RSA_ALGORITHMS = ("PS256", "PS384", "PS512", "RS256", "RS384", "RS512")
 EC_ALGORITHMS = ("ES256", "ES384", "ES512")
 ALGORITHMS = (*RSA_ALGORITHMS, *EC_ALGORITHMS, "EdDSA")
@@ -108,9 +109,11 @@ _DUPLICATE = (
     "4): PyJWT and joserfc use json.loads, where the last one wins, so another parser in "
     "the same product could read the first ('none')."
 )
-_KID = (
-    "The kid chooses the key in tokenverify's registry, and an unknown kid never falls back "
-    "to another key (threats.md 9). The libraries are handed the one key and ignore kid."
+
+_HEADER_SIZE = (
+    "joserfc caps the header segment at 512 bytes; tokenverify at 16 KiB (room for an x5c "
+    "chain of a few RSA-4096 certificates, which AWS may send) and 16 objects or arrays, "
+    "which bounds the work as well. Neither the jku nor the x5c is ever used."
 )
 
 #: Every mutation on which tokenverify and a library decide differently, and why.
@@ -118,12 +121,6 @@ _KID = (
 #: disagreement missing here, and on an entry here that no case shows.
 DELIBERATE: dict[str, Deviation] = {
     # --- deliberately stricter --------------------------------------------------------
-    "typ-jwe": _deviation(
-        "pyjwt joserfc",
-        "unsupported_header",
-        "A typ other than JWT/JOSE (and their media types) says the token is something "
-        "else, here an encrypted JWE's header: refused (threats.md 17, RFC 8725 3.11).",
-    ),
     "cty-jwt": _deviation(
         "pyjwt joserfc",
         "unsupported_header",
@@ -182,8 +179,6 @@ DELIBERATE: dict[str, Deviation] = {
         "An escaped lone surrogate is a string no UTF-8 writer can print; refused "
         "(threats.md 19), where json.loads makes a str of it.",
     ),
-    "kid-unknown": _deviation("pyjwt joserfc", "unknown_key", _KID),
-    "kid-path-traversal": _deviation("pyjwt joserfc", "unknown_key", _KID),
     "resigned-empty-payload": _deviation(
         "pyjwt joserfc",
         "malformed",
@@ -209,12 +204,8 @@ DELIBERATE: dict[str, Deviation] = {
         "RFC 7515 4: header members that are not understood MUST be ignored; joserfc's "
         "default registry refuses unregistered names. PyJWT ignores them, as we do.",
     ),
-    "long-jku": _deviation(
-        "joserfc",
-        "accept",
-        "joserfc caps the header segment at 512 bytes; tokenverify at 4096 characters and "
-        "16 objects or arrays, which bounds the work as well. The jku itself is never used.",
-    ),
+    "long-jku": _deviation("joserfc", "accept", _HEADER_SIZE),
+    "valid-x5c-certificate-chain": _deviation("joserfc", "accept", _HEADER_SIZE),
 }
 
 
@@ -416,6 +407,21 @@ def _valid(signer: Signer) -> Iterator[tuple[str, str]]:
     yield "valid-checkout", sign(signer)
     yield "valid-no-typ", sign(signer, compact_json({"alg": alg}))
     yield "valid-kid-fingerprint", sign(signer, compact_json({"alg": alg, "kid": FINGERPRINT}))
+    # Since issue 8 a kid is a hint (an unknown one falls back to the one trusted issuer's
+    # key) and typ is informational: these were deliberate refusals before.
+    yield "valid-kid-unknown", sign(signer, compact_json({"alg": alg, "kid": "no-such-key"}))
+    yield (
+        "valid-kid-path-traversal",
+        sign(signer, compact_json({"alg": alg, "kid": "../../../../etc/passwd"})),
+    )
+    yield "valid-kid-kms-key-arn", sign(signer, compact_json({"alg": alg, "kid": KMS_KEY_ARN}))
+    yield "valid-typ-jwe", sign(signer, compact_json({"alg": alg, "typ": "JWE"}))
+    yield "valid-typ-jws", sign(signer, compact_json({"alg": alg, "typ": "JWS"}))
+    chain = [base64.b64encode(bytes([n]) * 1400).decode("ascii") for n in range(3)]
+    yield (
+        "valid-x5c-certificate-chain",
+        sign(signer, compact_json({"alg": alg, "kid": KMS_KEY_ARN, "x5c": chain})),
+    )
     yield (
         "valid-header-whitespace",
         sign(signer, f'{{\n  "alg" : "{alg}" ,\t"typ":"JWT"\n}}'.encode()),
@@ -502,6 +508,17 @@ def _structure(signer: Signer, other: Signer) -> Iterator[tuple[str, str]]:
     yield "signature-standard-alphabet", f"{dashed.rsplit('.', 1)[0]}.{standard}"
 
 
+def _forger(alg: str, attacker: TestIssuer) -> TestIssuer:
+    """An untrusted key of the algorithm's own type: only the key is wrong."""
+    key: Any = attacker.private_key
+    if alg in EC_ORDERS:
+        curve = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}[alg]
+        key = ec.generate_private_key(curve())
+    elif alg == "EdDSA":
+        key = ed25519.Ed25519PrivateKey.generate()
+    return TestIssuer(key, alg, FINGERPRINT)
+
+
 def _header_tweaks(signer: Signer, attacker: TestIssuer) -> Iterator[tuple[str, str]]:
     alg = signer.alg
 
@@ -532,7 +549,6 @@ def _header_tweaks(signer: Signer, attacker: TestIssuer) -> Iterator[tuple[str, 
         "attacker-signed-embedded-jwk",
         f"{attacker_input}.{b64(attacker.sign_bytes(attacker_input.encode()))}",
     )
-    yield "typ-jwe", sign(signer, header(typ="JWE"))
     yield "cty-jwt", sign(signer, header(cty="JWT"))
     yield "crit-exp", sign(signer, header(crit=["exp"], exp=1))
     yield "crit-empty", sign(signer, header(crit=[]))
@@ -546,9 +562,12 @@ def _header_tweaks(signer: Signer, attacker: TestIssuer) -> Iterator[tuple[str, 
     )
     yield "zip-def", sign(signer, header(zip="DEF"))
     yield "enc-present", sign(signer, header(enc="A256GCM"))
-    yield "kid-unknown", sign(signer, header(kid="no-such-key"))
     yield "kid-number", sign(signer, header(kid=7))
-    yield "kid-path-traversal", sign(signer, header(kid="../../../../etc/passwd"))
+    # A kid is a hint: with one trusted key, an unknown kid does not save a forgery.
+    forger = _forger(alg, attacker)
+    forged_input = f"{b64(header(kid=KMS_KEY_ARN))}.{b64(checkout_payload())}"
+    forged = forger.sign_bytes(forged_input.encode("ascii"))
+    yield "attacker-signed-unknown-kid", f"{forged_input}.{b64(forged)}"
     yield "unknown-member", sign(signer, header(vendor=1))
     yield "long-jku", sign(signer, header(jku="https://example.com/" + "a" * 600))
     yield "duplicate-alg-none-first", sign(signer, f'{{"alg":"none","alg":"{alg}"}}'.encode())
