@@ -512,8 +512,12 @@ def _forger(alg: str, attacker: TestIssuer) -> TestIssuer:
     """An untrusted key of the algorithm's own type: only the key is wrong."""
     key: Any = attacker.private_key
     if alg in EC_ORDERS:
-        curve = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}[alg]
-        key = ec.generate_private_key(curve())
+        curves: dict[str, ec.EllipticCurve] = {
+            "ES256": ec.SECP256R1(),
+            "ES384": ec.SECP384R1(),
+            "ES512": ec.SECP521R1(),
+        }
+        key = ec.generate_private_key(curves[alg])
     elif alg == "EdDSA":
         key = ed25519.Ed25519PrivateKey.generate()
     return TestIssuer(key, alg, FINGERPRINT)
