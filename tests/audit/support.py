@@ -60,7 +60,8 @@ def build_store(root: Path, issuer: TestIssuer, stranger: TestIssuer, nobody: Te
     """Write the mixed store under ``root`` (ids are relative to ``root``'s parent).
 
     ``issuer`` is trusted, ``stranger`` signs with the trusted fingerprint but an
-    unregistered key (a forger), ``nobody`` names an unknown key in its ``kid``.
+    unregistered key (a forger), ``nobody`` names an unknown key in its ``kid`` (ES256:
+    the trusted key is PS256 only).
     """
     now = float(int(time.time()))
     keys = root.parent / "keys.json"
@@ -135,7 +136,14 @@ def build_store(root: Path, issuer: TestIssuer, stranger: TestIssuer, nobody: Te
     tampered["EntitlementsAllowed"][0]["Value"] = "1000"
     files["tampered.json"] = (tampered, "envelope_mismatch", "envelope_mismatch", None)
     unknown = nobody.checkout(node_id=NODE, entitlements=USERS, ttl=30 * DAY)
-    files["unknown-kid.json"] = (None, "unknown_key", "unknown_key", json.dumps(unknown, indent=2))
+    # Its kid names nothing in the one-issuer keys file: a hint, so the trusted (PS256)
+    # key is tried, and it is not pinned to the token's ES256.
+    files["unknown-kid.json"] = (
+        None,
+        "unsupported_algorithm",
+        "unsupported_algorithm",
+        json.dumps(unknown, indent=2),
+    )
     files["valid-1.json"] = (checkout(), "ok", "ok", None)
     borrowed = checkout(borrow=True, checkout_metadata={"Mac": "02:42:ac:11:00:02"})
     files["valid-2.json"] = (borrowed, "ok", "ok", None)

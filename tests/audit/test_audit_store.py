@@ -61,7 +61,7 @@ def test_summary_counts_are_exact(store: Store, in_store_parent: Path) -> None:
     assert report.by_reason == {
         "ok": 8,
         "malformed": 3,
-        "unknown_key": 1,
+        "unsupported_algorithm": 1,
         "bad_signature": 2,
         "expired": 2,
         "node_mismatch": 2,

@@ -37,7 +37,7 @@ def test_jsonl_to_stdout_exit_1_and_summary_on_stderr(store: Store) -> None:
     records = [json.loads(line) for line in result.out.splitlines()]
     assert [r["source"] for r in records] == store.ids()
     assert result.err.startswith(f"audited {len(store.entries)} tokens at ")
-    assert "by reason    ok 8, malformed 3, unknown_key 1, bad_signature 2" in result.err
+    assert "by reason    ok 8, malformed 3, unsupported_algorithm 1, bad_signature 2" in result.err
 
 
 def test_all_valid_is_exit_0_and_quiet_is_silent(store: Store) -> None:
