@@ -59,7 +59,7 @@ def test_metadata_is_copied_and_read_only() -> None:
 
 def test_policy_is_immutable() -> None:
     with pytest.raises(AttributeError):
-        FULL.typ = "JOSE"  # type: ignore[misc]
+        FULL.typ = "JOSE"
     with pytest.raises(AttributeError):
         del FULL.node_id
 
