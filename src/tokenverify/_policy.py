@@ -289,7 +289,7 @@ def _mismatch(expected: str, actual: str | None, claim: str, reason: Reason) -> 
     if actual is None:
         # The claim's own reason, not invalid_claims: the token is sound, it just does not
         # bind what this policy asks, and "check out again" would not make it.
-        advice = _UNSIGNED[claim].format(expected=expected[:80])
+        advice = _UNSIGNED.get(claim, "bind by a claim it signs").format(expected=expected[:80])
         raise TokenRejected(
             reason,
             f"this token does not sign {claim} (the policy expects {expected[:80]!r}): {advice}",
