@@ -393,10 +393,14 @@ entitlements_disagreeing = (
     | st.just([{**PLAIN_ENTITLEMENTS[0], "Unit": "None"}, *PLAIN_ENTITLEMENTS[1:]])
     | shaped_junk("Name", "Value", "Unit")
 )
-metadata_agreeing = st.permutations(PLAIN_METADATA)
+#: Metadata folds as the signed list does: a name repeated with its value is one entry,
+#: a name repeated with another value cannot agree.
+metadata_agreeing = st.permutations(PLAIN_METADATA) | st.permutations(
+    [*PLAIN_METADATA, PLAIN_METADATA[0]]
+)
 metadata_disagreeing = (
     st.just(PLAIN_METADATA[:1])
-    | st.just([*PLAIN_METADATA, PLAIN_METADATA[0]])  # a repeated name is not an object
+    | st.just([*PLAIN_METADATA, {**PLAIN_METADATA[0], "Value": "other"}])
     | st.just([PLAIN_METADATA[0], {"Name": "Host", "Value": "build-8"}])
     | shaped_junk("Name", "Value")
 )
