@@ -1522,7 +1522,7 @@ def _t20_confusables(keys: Issuers) -> Iterator[HostileCase]:
     yield HostileCase(
         "20-node-absent",
         signed(issuer, None, claims(issuer, nodeId=None)),
-        Reason.invalid_claims,
+        Reason.node_mismatch,
         registry,
         node_policy,
     )
@@ -1555,7 +1555,7 @@ def _t20_confusables(keys: Issuers) -> Iterator[HostileCase]:
             f"20-product-{name}", token, Reason.product_mismatch, registry, sku_policy
         )
     yield HostileCase(
-        "20-product-absent", signed(issuer), Reason.invalid_claims, registry, sku_policy
+        "20-product-absent", signed(issuer), Reason.product_mismatch, registry, sku_policy
     )
     users = Policy(requirements=[Requirement("Users", unit="Count", minimum=5)])
     for name, entitlement_name in {

@@ -621,9 +621,13 @@ METADATA_CHANGES: dict[str, object] = {
         {"Name": "Seat", "Value": "3"},
     ],
     "missing": [{"Name": "Mac", "Value": "ABCDEFGHI"}],
-    "duplicate-name": [
+    "duplicate-name-two-values": [
         {"Name": "Mac", "Value": "ABCDEFGHI"},
         {"Name": "Host", "Value": "build-01"},
+        {"Name": "Mac", "Value": "ZZZ"},
+    ],
+    "duplicate-name-then-missing": [
+        {"Name": "Mac", "Value": "ABCDEFGHI"},
         {"Name": "Mac", "Value": "ABCDEFGHI"},
     ],
     "empty": [],
@@ -631,6 +635,22 @@ METADATA_CHANGES: dict[str, object] = {
     "list-of-strings": ["Mac", "Host"],
     "unhashable-name": [{"Name": ["Mac"], "Value": "ABCDEFGHI"}],
 }
+
+
+def test_plaintext_metadata_repeating_a_pair_agrees_with_the_signed_mapping(
+    verifier: tv.Verifier, borrow_response: dict[str, Any]
+) -> None:
+    """A name repeated with the same value says nothing new: folded as the signed list is
+    (tests/aws_shapes/test_claims_shapes.py), so a genuine list with a repeat passes."""
+    repeated = [
+        {"Name": "Mac", "Value": "ABCDEFGHI"},
+        {"Name": "Host", "Value": "build-01"},
+        {"Name": "Mac", "Value": "ABCDEFGHI"},
+    ]
+    verdict = envelope_check(verifier, borrow_response, CheckoutMetadata=repeated)
+    assert verdict.ok, verdict.message
+    assert verdict.checkout is not None
+    assert dict(verdict.checkout.checkout_metadata) == METADATA
 
 
 @pytest.mark.parametrize("change", sorted(METADATA_CHANGES))
@@ -668,7 +688,8 @@ def test_plaintext_the_token_does_not_sign_never_reaches_the_result(
     assert checkout.product_sku is None
     # Nor does the plaintext satisfy a policy that needs what only it claims.
     needs_node = tv.Verifier(verifier.registry, tv.Policy(node_id=NODE))
-    assert needs_node.check(response, now=NOW).reason is tv.Reason.invalid_claims
+    # A claim the token does not sign fails as that claim's mismatch (not invalid_claims).
+    assert needs_node.check(response, now=NOW).reason is tv.Reason.node_mismatch
     needs_users = tv.Verifier(verifier.registry, tv.Policy(requirements=[tv.Requirement("Users")]))
     assert needs_users.check(response, now=NOW).reason is tv.Reason.entitlement_missing
 

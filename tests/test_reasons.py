@@ -176,6 +176,14 @@ def _another_product(issuer: TestIssuer, other: TestIssuer) -> Example:
     return Example(trusting(issuer, policy), signed, ("productSKU", "'prod-a'", "'prod-b'"))
 
 
+@example(tv.Reason.metadata_mismatch)
+def _borrowed_for_another_mac(issuer: TestIssuer, other: TestIssuer) -> Example:
+    policy = tv.Policy(checkout_metadata={"Mac": "02:42:ac:11:00:02"})
+    signed = token(issuer, checkout_metadata={"Mac": "02:42:ac:11:00:03"})
+    says = ("checkoutMetadata 'Mac'", "'02:42:ac:11:00:03'", "'02:42:ac:11:00:02'")
+    return Example(trusting(issuer, policy), signed, says)
+
+
 @example(tv.Reason.entitlement_missing)
 def _entitlement_not_granted(issuer: TestIssuer, other: TestIssuer) -> Example:
     policy = tv.Policy(requirements=[tv.Requirement("Storage", unit="Gigabytes", minimum=1)])

@@ -317,6 +317,15 @@ def _add_policy(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--license-arn", metavar="A", help="license the checkout must come from")
     parser.add_argument("--sku", metavar="S", help="productSKU the token must carry")
     parser.add_argument(
+        "--metadata",
+        dest="checkout_metadata",
+        type=parse_metadata,
+        action="append",
+        metavar="NAME=VALUE",
+        help="checkoutMetadata the token must sign (repeatable), e.g. Mac=02:42:ac:11:00:02",
+    )
+    parser.add_argument("--typ", metavar="T", help="JWS header typ the token must carry, e.g. JWT")
+    parser.add_argument(
         "--require",
         type=parse_requirement,
         action="append",

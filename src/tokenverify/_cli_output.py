@@ -32,7 +32,8 @@ REMEDIES: dict[Reason, str] = {
         "with 'tokenverify keys list' (AWS signs PS384 or PS256), or suspect a forgery"
     ),
     Reason.unsupported_header: (
-        "the token uses JWS features AWS License Manager does not emit; it was not issued as is"
+        "the token uses JWS features AWS License Manager does not emit, or a typ other "
+        "than the pinned one (--typ); it was not issued as is"
     ),
     Reason.unknown_key: (
         "register the issuer's public key: tokenverify keys add KEY.pem --keys KEYS "
@@ -57,7 +58,14 @@ REMEDIES: dict[Reason, str] = {
     ),
     Reason.node_mismatch: "check out again with the NodeId of this machine (or fix --node-id)",
     Reason.license_mismatch: "check out from the license this product expects (--license-arn)",
-    Reason.product_mismatch: "check out the product SKU this product expects (--sku)",
+    Reason.product_mismatch: (
+        "check out the product SKU this product expects (--sku); if the token signs no "
+        "productSKU (AWS's sample signs none), bind by --license-arn instead"
+    ),
+    Reason.metadata_mismatch: (
+        "check out (CheckoutBorrowLicense) with the Metadata this product expects, "
+        "or fix --metadata"
+    ),
     Reason.entitlement_missing: "check out again including the entitlement --require names",
     Reason.entitlement_insufficient: (
         "check out a larger quantity of the entitlement, or lower the --require minimum"

@@ -61,6 +61,9 @@ def build_policy(args: argparse.Namespace) -> Policy:
         "product_sku": getattr(args, "sku", None),
         "requirements": args.require or None,
         "leeway": args.leeway,
+        # 'checkout' has its own --metadata (a request field): only verify's binds.
+        "checkout_metadata": _metadata_flags(getattr(args, "checkout_metadata", None)),
+        "typ": getattr(args, "typ", None),
     }
     try:
         if args.policy is not None:
@@ -70,6 +73,16 @@ def build_policy(args: argparse.Namespace) -> Policy:
         return Policy(**{name: value for name, value in overrides.items() if value is not None})
     except (TypeError, ValueError) as exc:
         raise CliError(str(exc)) from None
+
+
+def _metadata_flags(pairs: list[tuple[str, str]] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    metadata: dict[str, str] = {}
+    for name, value in pairs:
+        if metadata.setdefault(name, value) != value:
+            raise CliError(f"--metadata names {name!r} twice, with different values")
+    return metadata
 
 
 def verify(args: argparse.Namespace, console: Console) -> int:

@@ -86,15 +86,21 @@ def _entitlement_set(value: object) -> set[tuple[object, object, object]] | None
         return None
 
 
-def _metadata_object(value: object) -> dict[object, object] | None:
+def _metadata_object(value: object) -> dict[str, str] | None:
+    """The plaintext ``[{Name, Value}]`` list as a mapping, folded as the signed list is:
+    a name repeated with one value is one entry, with two values it cannot agree."""
     if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
         return None
-    pairs = [(item.get("Name"), item.get("Value")) for item in value]
-    try:
-        metadata = dict(pairs)
-    except TypeError:
-        return None
-    return metadata if len(metadata) == len(pairs) else None
+    metadata: dict[str, str] = {}
+    for item in value:
+        name, plain = item.get("Name"), item.get("Value")
+        # Signed names and values are strings: anything else cannot agree (and comparing
+        # a caller's nested lists could recurse without bound).
+        if not isinstance(name, str) or not isinstance(plain, str):
+            return None
+        if metadata.setdefault(name, plain) != plain:
+            return None
+    return metadata
 
 
 def _preview(value: object) -> str:

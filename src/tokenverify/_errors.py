@@ -34,6 +34,7 @@ class Reason(enum.StrEnum):
     node_mismatch = "node_mismatch"
     license_mismatch = "license_mismatch"
     product_mismatch = "product_mismatch"
+    metadata_mismatch = "metadata_mismatch"
     entitlement_missing = "entitlement_missing"
     entitlement_insufficient = "entitlement_insufficient"
     envelope_mismatch = "envelope_mismatch"

@@ -1,17 +1,19 @@
-"""What a product demands of a checkout: issuer, node, license, product, entitlements, time."""
+"""What a product demands of a checkout: issuer, node, license, product, metadata,
+entitlements, time, and (if pinned) the header typ."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
+from types import MappingProxyType
 from typing import NoReturn
 
 from ._claims import Claims
 from ._errors import Reason, TokenRejected
 from ._units import UNITS, compatible, convert, parse_quantity
 
-__all__ = ["Policy", "Requirement", "check_policy"]
+__all__ = ["Policy", "Requirement", "check_policy", "check_typ"]
 
 _NAME = attrgetter("name")
 _RENEW = (
@@ -70,20 +72,32 @@ class Requirement:
         return f"{self.name} >= {self.minimum}{'' if self.unit is None else ' ' + self.unit}"
 
 
+#: Policy's fields in constructor order: slots, pickling, equality, hash and repr all
+#: follow this one list, so a new field is one entry here and one in ``__init__``.
+_POLICY_FIELDS = (
+    "key_fingerprint",
+    "node_id",
+    "license_arn",
+    "product_sku",
+    "requirements",
+    "leeway",
+    "checkout_metadata",
+    "typ",
+)
+
+
 class Policy:
     """What a valid checkout must satisfy; every ``None`` field is not checked.
 
     ``leeway`` (seconds) absorbs clock skew at both ends of the validity window.
+    ``checkout_metadata`` (``{"Mac": "02:42:ac:11:00:02"}``) binds a borrowed checkout to
+    metadata: each name must be signed with exactly that value (other signed names are
+    allowed). ``typ`` pins the JWS header ``typ`` (compared as RFC 7515 says media types
+    compare: ASCII case-insensitively, ``application/`` implied), for products that want
+    to refuse any other kind of token signed by the same key.
     """
 
-    __slots__ = (
-        "key_fingerprint",
-        "leeway",
-        "license_arn",
-        "node_id",
-        "product_sku",
-        "requirements",
-    )
+    __slots__ = _POLICY_FIELDS
 
     key_fingerprint: str | None
     node_id: str | None
@@ -91,6 +105,8 @@ class Policy:
     product_sku: str | None
     requirements: tuple[Requirement, ...]
     leeway: float
+    checkout_metadata: Mapping[str, str] | None
+    typ: str | None
 
     def __init__(
         self,
@@ -100,6 +116,9 @@ class Policy:
         product_sku: str | None = None,
         requirements: Iterable[Requirement] = (),
         leeway: float = 60,
+        *,
+        checkout_metadata: Mapping[str, str] | None = None,
+        typ: str | None = None,
     ) -> None:
         for name, value in (
             ("key_fingerprint", key_fingerprint),
@@ -107,8 +126,7 @@ class Policy:
             ("license_arn", license_arn),
             ("product_sku", product_sku),
         ):
-            if value is not None and not isinstance(value, str):
-                raise TypeError(f"Policy {name} must be a string or None")
+            _check_text(name, value)
             object.__setattr__(self, name, value)
         needs = tuple(requirements)
         if not all(isinstance(r, Requirement) for r in needs):
@@ -119,36 +137,105 @@ class Policy:
             or not 0 <= leeway <= 86400
         ):
             raise ValueError("Policy leeway is a number of seconds from 0 to 86400")
+        _check_text("typ", typ)
         object.__setattr__(self, "requirements", needs)
         object.__setattr__(self, "leeway", float(leeway))
+        object.__setattr__(self, "checkout_metadata", _metadata(checkout_metadata))
+        object.__setattr__(self, "typ", typ)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Policy is immutable")
 
-    def __reduce__(self) -> tuple[type[Policy], tuple[object, ...]]:
-        return (
-            Policy,
-            (
-                self.key_fingerprint,
-                self.node_id,
-                self.license_arn,
-                self.product_sku,
-                self.requirements,
-                self.leeway,
-            ),
-        )
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Policy is immutable")
+
+    def _arguments(self) -> dict[str, object]:
+        """The constructor's keyword arguments that rebuild this policy."""
+        arguments = {name: getattr(self, name) for name in _POLICY_FIELDS}
+        if self.checkout_metadata is not None:
+            arguments["checkout_metadata"] = dict(self.checkout_metadata)  # a proxy won't pickle
+        return arguments
+
+    def __reduce__(self) -> tuple[Callable[[dict[str, object]], Policy], tuple[object, ...]]:
+        # Immutable, so pickle goes through the constructor (process pools pass policies).
+        return (_rebuild_policy, (self._arguments(),))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Policy):
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+        return all(getattr(self, n) == getattr(other, n) for n in _POLICY_FIELDS)
 
     def __hash__(self) -> int:
-        return hash(tuple(getattr(self, n) for n in self.__slots__))
+        metadata = self.checkout_metadata
+        values = [getattr(self, n) for n in _POLICY_FIELDS]
+        values[_POLICY_FIELDS.index("checkout_metadata")] = (
+            None if metadata is None else frozenset(metadata.items())
+        )
+        return hash(tuple(values))
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        arguments = self._arguments()
+        fields = ", ".join(f"{n}={arguments[n]!r}" for n in _POLICY_FIELDS)
         return f"Policy({fields})"
+
+
+def _rebuild_policy(arguments: dict[str, object]) -> Policy:
+    return Policy(**arguments)  # type: ignore[arg-type]
+
+
+def _check_text(name: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"Policy {name} must be a string or None")
+    if not value:
+        # An unset environment variable, most likely: refusing every token says nothing.
+        raise ValueError(f"Policy {name} is empty; pass None to leave it unchecked")
+
+
+def _metadata(value: object) -> Mapping[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError("Policy checkout_metadata must be a mapping of name to value, or None")
+    if not value:
+        raise ValueError("Policy checkout_metadata is empty: name at least one entry, or pass None")
+    copy: dict[str, str] = {}
+    for name, expected in value.items():
+        if not isinstance(name, str) or not isinstance(expected, str):
+            raise TypeError("Policy checkout_metadata names and values must be strings")
+        if not name:
+            raise ValueError("Policy checkout_metadata has an empty name")
+        copy[name] = expected
+    return MappingProxyType(copy)
+
+
+def check_typ(policy: Policy, header: Mapping[str, object]) -> None:
+    """Raise ``TokenRejected(unsupported_header)`` unless the header's typ is the pinned one."""
+    pinned = policy.typ
+    if pinned is None:
+        return
+    typ = header.get("typ")
+    if not isinstance(typ, str):
+        raise TokenRejected(
+            Reason.unsupported_header,
+            f"the token's header has no typ; this product pins typ {pinned[:40]!r}",
+        )
+    if _media_type(typ) != _media_type(pinned):
+        raise TokenRejected(
+            Reason.unsupported_header,
+            f"header typ is {typ[:40]!r}, this product pins {pinned[:40]!r}: another kind "
+            "of token signed by a trusted key",
+        )
+
+
+def _media_type(typ: str) -> str:
+    # RFC 7515 4.1.9: "application/" is implied when typ has no '/', and media types are
+    # case-insensitive (RFC 2045) - in ASCII only: str.lower() would fold the Kelvin sign.
+    if not typ.isascii():
+        return typ
+    typ = typ.lower()
+    return typ if "/" in typ else "application/" + typ
 
 
 def check_policy(policy: Policy, claims: Claims, now: float) -> None:
@@ -179,19 +266,66 @@ def check_policy(policy: Policy, claims: Claims, now: float) -> None:
         _mismatch(policy.license_arn, signed.licenseArn, "licenseArn", Reason.license_mismatch)
     if policy.product_sku is not None and signed.productSKU != policy.product_sku:
         _mismatch(policy.product_sku, signed.productSKU, "productSKU", Reason.product_mismatch)
+    if policy.checkout_metadata is not None:
+        _check_metadata(policy.checkout_metadata, claims.metadata)
     for requirement in policy.requirements:
         _check_requirement(requirement, claims)
 
 
+#: What to bind instead when the token does not sign the claim a policy names.
+_UNSIGNED = {
+    "nodeId": (
+        "check out with NodeId {expected!r} (CheckoutLicense or CheckoutBorrowLicense "
+        "NodeId) to bind the checkout to this machine"
+    ),
+    "productSKU": (
+        "bind by license ARN instead (Policy(license_arn=...), --license-arn); "
+        "AWS's sample signs no productSKU, and checking out again will not add one"
+    ),
+}
+
+
 def _mismatch(expected: str, actual: str | None, claim: str, reason: Reason) -> NoReturn:
     if actual is None:
+        # The claim's own reason, not invalid_claims: the token is sound, it just does not
+        # bind what this policy asks, and "check out again" would not make it.
+        advice = _UNSIGNED.get(claim, "bind by a claim it signs").format(expected=expected[:80])
         raise TokenRejected(
-            Reason.invalid_claims,
-            f"the policy requires {claim} {expected!r} but the token carries no {claim}",
+            reason,
+            f"this token does not sign {claim} (the policy expects {expected[:80]!r}): {advice}",
         )
     raise TokenRejected(
         reason, f"token's {claim} is {actual[:80]!r}, this product expects {expected[:80]!r}"
     )
+
+
+def _check_metadata(expected: Mapping[str, str], signed: dict[str, str] | None) -> None:
+    if signed is None:
+        raise TokenRejected(
+            Reason.metadata_mismatch,
+            "this token does not sign checkoutMetadata: check out with CheckoutBorrowLicense "
+            f"and Metadata {_pairs(expected)} to bind the checkout to it",
+        )
+    for name, value in expected.items():
+        actual = signed.get(name)
+        if actual is None:
+            names = ", ".join(repr(n[:40]) for n in list(signed)[:8]) or "no names"
+            raise TokenRejected(
+                Reason.metadata_mismatch,
+                f"this token's checkoutMetadata does not sign {name[:80]!r} (it signs {names}): "
+                f"check out with CheckoutBorrowLicense and Metadata {_pairs({name: value})}",
+            )
+        if actual != value:
+            raise TokenRejected(
+                Reason.metadata_mismatch,
+                f"token's checkoutMetadata {name[:80]!r} is {actual[:80]!r}, this product "
+                f"expects {value[:80]!r}",
+            )
+
+
+def _pairs(metadata: Mapping[str, str]) -> str:
+    shown = [f"Name={name[:40]!r},Value={value[:40]!r}" for name, value in metadata.items()]
+    return " ".join(shown[:4]) + (" ..." if len(shown) > 4 else "")
 
 
 def _check_requirement(requirement: Requirement, claims: Claims) -> None:

@@ -5,6 +5,7 @@ Field names are ``Policy``'s own, so the file reads like the Python it stands fo
     {
       "key_fingerprint": "aws:111122223333:My Company:issuer-fingerprint",
       "node_id": "node-7",
+      "checkout_metadata": {"Mac": "02:42:ac:11:00:02"},
       "requirements": [{"name": "Users", "unit": "Count", "minimum": 5}],
       "leeway": 60
     }
@@ -128,6 +129,19 @@ class PolicyFile(BaseModel):
     product_sku: str | None = Field(
         None, description="The productSKU the token must carry (a token without one is refused)."
     )
+    checkout_metadata: dict[Annotated[str, Field(min_length=1)], str] | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "checkoutMetadata the token must sign, name -> value (e.g. {'Mac': "
+            "'02:42:ac:11:00:02'}); other signed names are allowed."
+        ),
+    )
+    typ: str | None = Field(
+        None,
+        min_length=1,
+        description="The JWS header typ the token must carry (e.g. 'JWT'); any if left out.",
+    )
     requirements: list[RequirementEntry] = Field(
         default_factory=list, description="Entitlements the product needs."
     )
@@ -149,6 +163,8 @@ class PolicyFile(BaseModel):
             "product_sku": self.product_sku,
             "requirements": [entry.to_requirement() for entry in self.requirements],
             "leeway": self.leeway,
+            "checkout_metadata": self.checkout_metadata,
+            "typ": self.typ,
         }
         fields.update({name: value for name, value in overrides.items() if value is not None})
         return Policy(**fields)

@@ -120,7 +120,8 @@ class VerifiedCheckout:
 
     @property
     def checkout_metadata(self) -> Mapping[str, str]:
-        """``checkoutMetadata`` (empty when absent), read-only."""
+        """``checkoutMetadata`` as name -> value in signed order (empty when absent),
+        read-only, whether it was signed as an object or a list of name/value pairs."""
         metadata = self._claims.checkout_metadata
         return _NO_METADATA if metadata is None else MappingProxyType(metadata)
 

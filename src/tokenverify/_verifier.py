@@ -12,7 +12,7 @@ from ._envelope import check_envelope
 from ._errors import Reason, TokenRejected
 from ._input import read_input
 from ._keys import RegisteredKey
-from ._policy import Policy, check_policy
+from ._policy import Policy, check_policy, check_typ
 from ._registry import KeyRegistry
 from ._result import Verdict, VerifiedCheckout
 from ._signature import check_signature
@@ -93,6 +93,8 @@ class Verifier:
             at_issue, instant = False, _instant(now)
         token, envelope = read_input(source, self.max_token_size)
         parsed = parse_compact(token, self.max_token_size)
+        if self.policy.typ is not None:
+            check_typ(self.policy, parsed.header)
         key = check_signature(parsed, self.registry, self.policy.key_fingerprint)
         claims = parse_claims(decode_segment(parsed.payload_segment, "payload"))
         try:

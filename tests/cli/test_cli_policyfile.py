@@ -209,3 +209,45 @@ def test_leeway_json_number_forms(tmp_path: Path) -> None:
     assert load_policy_file(_write(tmp_path, '{"leeway": 1.5}')).to_policy().leeway == 1.5
     with pytest.raises(ValueError, match="leeway"):
         load_policy_file(_write(tmp_path, '{"leeway": NaN}'))
+
+
+def test_policy_file_binds_metadata_and_typ_and_flags_override_them(
+    call_cli: RunCli, issuer: TestIssuer, keys_file: Path, tmp_path: Path
+) -> None:
+    mac = "02:42:ac:11:00:02"
+    checkout = tmp_path / "checkout.json"
+    checkout.write_text(json.dumps(issuer.checkout(borrow=True, checkout_metadata={"Mac": mac})))
+    policy_path = _write(tmp_path, {"checkout_metadata": {"Mac": "other"}, "typ": "JOSE"})
+    assert load_policy_file(policy_path).to_policy() == tv.Policy(
+        checkout_metadata={"Mac": "other"}, typ="JOSE"
+    )
+    refused = call_cli("verify", checkout, "--keys", keys_file, "--policy", policy_path)
+    assert refused.code == 1
+    assert "unsupported_header" in refused.err
+    # --typ replaces the file's typ; its metadata still applies...
+    typ = ["--policy", policy_path, "--typ", "JWT"]
+    still = call_cli("verify", checkout, "--keys", keys_file, *typ)
+    assert still.code == 1
+    assert "metadata_mismatch" in still.err
+    # ...until --metadata replaces the file's metadata (the whole mapping).
+    both = call_cli("verify", checkout, "--keys", keys_file, *typ, "--metadata", f"Mac={mac}")
+    assert both.code == 0, both
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"checkout_metadata": {}},
+        {"checkout_metadata": {"": "x"}},
+        {"checkout_metadata": {"Mac": 1}},
+        {"typ": ""},
+    ],
+)
+def test_policy_file_metadata_and_typ_are_checked(
+    call_cli: RunCli, keys_file: Path, tmp_path: Path, document: dict[str, Any]
+) -> None:
+    result = call_cli(
+        "verify", tmp_path / "x.json", "--keys", keys_file, "--policy", _write(tmp_path, document)
+    )
+    assert_one_line_error(result)
+    assert "policy file" in result.err

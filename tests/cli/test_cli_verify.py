@@ -152,6 +152,10 @@ def _rejections(issuer: TestIssuer, stranger: TestIssuer) -> dict[str, tuple[Any
             ["--license-arn", "arn:aws:license-manager::1:license:l-x"],
         ),
         "product_mismatch": (_checkout(issuer, claims={"productSKU": "sku-a"}), ["--sku", "sku-b"]),
+        "metadata_mismatch": (
+            _checkout(issuer, borrow=True, checkout_metadata={"Mac": "02:42:ac:11:00:02"}),
+            ["--metadata", "Mac=02:42:ac:11:00:03"],
+        ),
         "entitlement_missing": (_checkout(issuer), ["--require", "Seats"]),
         "entitlement_insufficient": (_checkout(issuer), ["--require", "Users>=11 Count"]),
         "envelope_mismatch": (tampered, []),
@@ -176,6 +180,7 @@ def _rejections(issuer: TestIssuer, stranger: TestIssuer) -> dict[str, tuple[Any
         "node_mismatch",
         "license_mismatch",
         "product_mismatch",
+        "metadata_mismatch",
         "entitlement_missing",
         "entitlement_insufficient",
         "envelope_mismatch",
@@ -244,6 +249,9 @@ def test_key_outside_its_validity_is_key_not_valid(
         (["--require", "Users>=5 Count extra"], "argument --require"),
         (["--unknown-flag"], "unrecognized arguments"),
         (["--node"], "unrecognized arguments"),  # no abbreviations of --node-id
+        (["--metadata", "Mac"], "argument --metadata"),
+        (["--metadata", "=02:42:ac:11:00:02"], "argument --metadata"),
+        (["--typ"], "argument --typ"),
     ],
 )
 def test_bad_flags_are_exit_2_on_one_line(
@@ -499,3 +507,72 @@ def test_schema_of_rejection_reasons_lists_every_reason() -> None:
     schema = VerifyReport.model_json_schema()
     reasons = schema["$defs"]["Reason"]["enum"]
     assert sorted(reasons) == sorted(reason.value for reason in tv.Reason)
+
+
+# -- --metadata and --typ ------------------------------------------------------------------
+
+MAC = "02:42:ac:11:00:02"
+
+
+def test_metadata_and_typ_flags_bind_the_checkout(
+    call_cli: RunCli, issuer: TestIssuer, keys_file: Path, save_checkout: SaveCheckout
+) -> None:
+    # Signed as the API's own list shape; the plaintext list beside it agrees.
+    metadata = {"Mac": MAC, "Hostname": "build-07"}
+    response = _checkout(
+        issuer,
+        borrow=True,
+        checkout_metadata=metadata,
+        claims={"checkoutMetadata": [{"Name": n, "Value": v} for n, v in metadata.items()]},
+    )
+    path = save_checkout(response)
+    ok = call_cli(
+        "verify", path, "--keys", keys_file, "--metadata", f"Mac={MAC}",
+        "--metadata", "Hostname=build-07", "--typ", "jwt",
+    )  # fmt: skip
+    assert ok.code == 0, ok
+    assert f"metadata     Mac={MAC}, Hostname=build-07" in ok.out
+    wrong_typ = call_cli("verify", path, "--keys", keys_file, "--typ", "JOSE")
+    assert wrong_typ.code == 1
+    assert "unsupported_header: header typ is 'JWT', this product pins 'JOSE'" in wrong_typ.err
+    missing = call_cli("verify", path, "--keys", keys_file, "--metadata", "Seat=3", "--json")
+    assert missing.code == 1
+    report = missing.json()
+    assert report["valid"] is False
+    assert report["reason"] == "metadata_mismatch"
+    assert "does not sign 'Seat'" in report["message"]
+    assert report["remedy"] == REMEDIES[tv.Reason.metadata_mismatch]
+    VerifyReport.model_validate(report)
+
+
+def test_metadata_flag_repeating_a_name_with_two_values_is_exit_2(
+    call_cli: RunCli, issuer: TestIssuer, keys_file: Path, save_checkout: SaveCheckout
+) -> None:
+    path = save_checkout(_checkout(issuer, borrow=True, checkout_metadata={"Mac": MAC}))
+    twice = call_cli(
+        "verify", path, "--keys", keys_file, "--metadata", f"Mac={MAC}", "--metadata", "Mac=x"
+    )
+    assert_one_line_error(twice)
+    assert "--metadata names 'Mac' twice" in twice.err
+    same = call_cli(
+        "verify", path, "--keys", keys_file, "--metadata", f"Mac={MAC}", "--metadata", f"Mac={MAC}"
+    )
+    assert same.code == 0, same
+    empty_typ = call_cli("verify", path, "--keys", keys_file, "--typ", "")
+    assert_one_line_error(empty_typ)
+    assert "typ is empty" in empty_typ.err
+
+
+def test_product_flag_on_a_token_without_a_sku_suggests_license_arn(
+    call_cli: RunCli, issuer: TestIssuer, keys_file: Path, save_checkout: SaveCheckout
+) -> None:
+    response = _checkout(issuer)
+    result = call_cli("verify", save_checkout(response), "--keys", keys_file, "--sku", "sku-a")
+    assert result.code == 1
+    assert "product_mismatch: this token does not sign productSKU" in result.err
+    assert "--license-arn" in result.err
+    bound = call_cli(
+        "verify", save_checkout(response), "--keys", keys_file, "--license-arn",
+        response["LicenseArn"],
+    )  # fmt: skip
+    assert bound.code == 0, bound

@@ -234,7 +234,23 @@ claims_like = st.fixed_dictionaries(
 )
 
 
+#: Claims the verifier's policy accepts at NOW, to seed the search with near misses.
+SOUND_CLAIMS: dict[str, Any] = {
+    "licenseArn": "arn:aws:license-manager::111122223333:license:l-1",
+    "licenseConsumptionToken": "t-1",
+    "nodeId": "node-1",
+    "issuedAt": "2023-11-14T22:13:20",
+    "expiration": "2023-11-15T22:13:20",
+    "entitlementsAllowed": [{"name": "Users", "value": "10", "unit": "Count"}],
+}
+
+
 @given(claims_like, st.integers(-(10**12), 10**12))
+@example(SOUND_CLAIMS, NOW)
+@example(SOUND_CLAIMS | {"keyFingerprint": FINGERPRINT}, NOW)
+# A token naming another issuer than the key that verified it (a mutant deleting the
+# keyFingerprint binding in _verifier passed every test before this example).
+@example(SOUND_CLAIMS | {"keyFingerprint": "aws:1:Other:issuer-fingerprint"}, NOW)
 def test_signed_arbitrary_claims_only_raise_token_rejected(
     issuer: TestIssuer, verifier: tv.Verifier, claims: dict[str, Any], now: int
 ) -> None:
@@ -244,6 +260,9 @@ def test_signed_arbitrary_claims_only_raise_token_rejected(
         assert checkout.node_id == "node-1"
         assert checkout.issued_at <= checkout.expiration
         assert checkout.entitlement("Users") is not None
+        # The issuer a token names is the one whose key verified it, or it names none.
+        assert checkout.claims.get("keyFingerprint", FINGERPRINT) == FINGERPRINT
+        assert checkout.key_fingerprint == FINGERPRINT
 
 
 #: Header members beside ``alg`` for a genuinely signed token; None removes a default.
@@ -383,10 +402,14 @@ entitlements_disagreeing = (
     | st.just([{**PLAIN_ENTITLEMENTS[0], "Unit": "None"}, *PLAIN_ENTITLEMENTS[1:]])
     | shaped_junk("Name", "Value", "Unit")
 )
-metadata_agreeing = st.permutations(PLAIN_METADATA)
+#: Metadata folds as the signed list does: a name repeated with its value is one entry,
+#: a name repeated with another value cannot agree.
+metadata_agreeing = st.permutations(PLAIN_METADATA) | st.permutations(
+    [*PLAIN_METADATA, PLAIN_METADATA[0]]
+)
 metadata_disagreeing = (
     st.just(PLAIN_METADATA[:1])
-    | st.just([*PLAIN_METADATA, PLAIN_METADATA[0]])  # a repeated name is not an object
+    | st.just([*PLAIN_METADATA, {**PLAIN_METADATA[0], "Value": "other"}])
     | st.just([PLAIN_METADATA[0], {"Name": "Host", "Value": "build-8"}])
     | shaped_junk("Name", "Value")
 )

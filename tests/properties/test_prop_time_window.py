@@ -120,3 +120,26 @@ def test_datetime_and_epoch_spellings_of_now_agree(
     as_epoch = verdict_at(response, leeway_us, issued_at + offset_us / 10**6)
 
     assert as_datetime.reason is as_epoch.reason
+
+
+@given(issue_times, lifetimes, st.integers(0, 86_400), st.data())
+def test_nbf_later_than_issued_at_moves_the_start_of_the_window(
+    issued_at: int, ttl: int, leeway: int, data: st.DataObject
+) -> None:
+    """``nbf`` is a bound of its own: valid iff max(issuedAt, nbf) - leeway <= now."""
+    not_before = data.draw(st.integers(issued_at, issued_at + ttl), label="nbf")
+    response = issuer().checkout(issued_at=issued_at, ttl=ttl, claims={"nbf": not_before})
+    earliest, latest = not_before - leeway, issued_at + ttl + leeway
+    now = data.draw(
+        st.integers(earliest, latest)
+        | st.integers(issued_at - leeway - 10, earliest - 1)
+        | st.sampled_from((earliest - 1, earliest, issued_at - leeway))
+    )
+
+    verdict = verdict_at(response, leeway * 10**6, now)
+
+    if now < earliest:
+        assert verdict.reason is tv.Reason.not_yet_valid
+        assert "nbf" in verdict.message or now < issued_at - leeway
+    else:
+        assert verdict.ok, verdict.message
