@@ -303,17 +303,40 @@ def test_cryptography_key_objects_are_accepted(
 # --- AWS KMS get-public-key ----------------------------------------------------------------
 
 
-def test_kms_cli_json_text_pins_its_signing_algorithms(ps384_issuer: TestIssuer) -> None:
+def test_kms_cli_json_text_pins_its_pss_signing_algorithms(ps384_issuer: TestIssuer) -> None:
+    """KMS lists PKCS#1 v1.5 beside PSS for every RSA key; License Manager signs with PSS,
+    so only the PSS members are pinned (issue 8, item 5)."""
     issuer = rebound(ps384_issuer)
     text = json.dumps(kms_output(public_of(issuer), RSA_SIGNING_ALGORITHMS), indent=4)
     registry = tv.KeyRegistry()
     (added,) = registry.add(FINGERPRINT, text)
-    assert added.algorithms == frozenset({"PS256", "PS384", "PS512", "RS256", "RS384", "RS512"})
+    assert added.algorithms == frozenset({"PS256", "PS384", "PS512"})
+    refused = rejection(lambda: verify(registry, token(rebound(issuer, "RS256"))))
+    assert refused.reason is tv.Reason.unsupported_algorithm
     assert added.key_id == KMS_KEY_ARN
     assert added.description == "RSA-4096 key"
     assert verify(registry, token(issuer)).algorithm == "PS384"
     # The KMS KeyId works as a token kid.
     verify(registry, token(issuer, header={"kid": KMS_KEY_ARN}), fingerprint=None)
+
+
+@pytest.mark.parametrize("form", ["json", "boto3-dict"])
+def test_kms_pkcs1_is_pinned_only_when_asked(form: str, ps384_issuer: TestIssuer) -> None:
+    issuer = rebound(ps384_issuer, "RS256")
+    document = kms_output(public_of(issuer), RSA_SIGNING_ALGORITHMS)
+    if form == "boto3-dict":
+        document["PublicKey"] = spki_der(public_of(issuer))
+    source = json.dumps(document) if form == "json" else document
+    registry = tv.KeyRegistry()
+    (added,) = registry.add(FINGERPRINT, source, algorithms=["RS256", "PS384"])
+    assert added.algorithms == frozenset({"RS256", "PS384"})
+    assert verify(registry, token(issuer)).algorithm == "RS256"
+
+
+def test_kms_listing_only_pkcs1_pins_what_it_lists(rsa_issuer_2048: TestIssuer) -> None:
+    names = ["RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_512"]
+    (added,) = tv.KeyRegistry().add(FINGERPRINT, kms_output(public_of(rsa_issuer_2048), names))
+    assert added.algorithms == frozenset({"RS256", "RS512"})
 
 
 def test_kms_boto3_dict_with_der_bytes_is_accepted(ps384_issuer: TestIssuer) -> None:

@@ -49,8 +49,14 @@ def read_input(source: object, max_size: int) -> TokenInput:
         return _from_response(source, max_size)
     if isinstance(source, os.PathLike):
         # UTF-32 takes four bytes a character: read enough to judge the decoded size.
-        raw = _read_file(source, _ENCODED_FACTOR * _document_limit(max_size))
-        return _from_bytes(raw, max_size)
+        limit = _document_limit(max_size)
+        data = _decoded(_read_file(source, _ENCODED_FACTOR * limit), os.fspath(source))
+        if len(data) > limit:
+            raise TokenRejected(
+                Reason.too_large,
+                f"{os.fspath(source)!r} is over {limit} characters; it is not a checkout",
+            )
+        return _from_bytes(data, max_size)
     if isinstance(source, str):
         if len(source) > _document_limit(max_size):
             raise _too_large(len(source), max_size)
@@ -78,10 +84,7 @@ def _from_bytes(data: bytes, max_size: int) -> TokenInput:
     limit = _document_limit(max_size)
     if len(data) > _ENCODED_FACTOR * limit:  # too big in any encoding: do not decode it
         raise _too_large(len(data), max_size)
-    try:
-        data = to_utf8(data)  # returns plain UTF-8 itself, uncopied: the common case
-    except ValueError as exc:
-        raise TokenRejected(Reason.malformed, str(exc)) from None
+    data = _decoded(data)
     if len(data) > limit:
         raise _too_large(len(data), max_size)
     data = data.strip(_WHITESPACE)
@@ -99,6 +102,14 @@ def _from_bytes(data: bytes, max_size: int) -> TokenInput:
     if "SignedToken" not in document:
         _refuse_if_not_a_checkout(data)
     return _from_response(document, max_size)
+
+
+def _decoded(data: bytes, name: str | None = None) -> bytes:
+    try:
+        return to_utf8(data)  # returns plain UTF-8 itself, uncopied: the common case
+    except ValueError as exc:
+        where = f"{name!r}: " if name is not None else ""
+        raise TokenRejected(Reason.malformed, f"{where}{exc}") from None
 
 
 def _refuse_if_not_a_checkout(data: bytes) -> None:
@@ -167,7 +178,8 @@ def _read_file(path: os.PathLike[str], limit: int) -> bytes:
         ) from None
     if len(data) > limit:
         raise TokenRejected(
-            Reason.too_large, f"{os.fspath(path)!r} is over {limit} bytes; it is not a checkout"
+            Reason.too_large,
+            f"{os.fspath(path)!r} is over {limit} bytes in any encoding; it is not a checkout",
         )
     return data
 

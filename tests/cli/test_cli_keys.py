@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 from pathlib import Path
 from typing import Any
@@ -93,14 +94,14 @@ def _sources(
         "kms-get-public-key": (
             json.dumps(_kms_document(public)).encode(),
             [],
-            {
-                "PS256",
-                "PS384",
-                "PS512",
-                "RS256",
-                "RS384",
-                "RS512",
-            },
+            {"PS256", "PS384", "PS512"},  # PKCS#1 v1.5 only when asked (issue 8, item 5)
+        ),
+        # PowerShell's '>' writes UTF-16 LE with a BOM and CRLF line ends.
+        "kms-get-public-key-utf16": (
+            codecs.BOM_UTF16_LE
+            + json.dumps(_kms_document(public), indent=4).replace("\n", "\r\n").encode("utf-16-le"),
+            [],
+            {"PS256", "PS384", "PS512"},
         ),
         "kms-narrowed": (json.dumps(_kms_document(public)).encode(), ps384, {"PS384"}),
     }
@@ -114,6 +115,7 @@ FORMATS = [
     "jwk-with-alg",
     "jwks",
     "kms-get-public-key",
+    "kms-get-public-key-utf16",
     "kms-narrowed",
 ]
 
