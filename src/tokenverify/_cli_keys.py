@@ -20,7 +20,7 @@ from ._display import printable
 from ._errors import InvalidKey
 from ._keys import RegisteredKey, explain_pins, load_key_source
 from ._registry import KeyRegistry
-from ._text import to_utf8
+from ._text import encoded_limit, to_utf8
 
 __all__ = [
     "add_key",
@@ -271,11 +271,11 @@ def _read(path: str, what: str, limit: int) -> bytes:
     if path == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise CliError(f"no {what} on stdin: pipe one in, or pass a file name")
-        data = sys.stdin.buffer.read(4 * limit + 1)  # UTF-32: four bytes a character
+        data = sys.stdin.buffer.read(encoded_limit(limit) + 1)  # any encoding
     else:
         try:
             with open(path, "rb") as handle:
-                data = handle.read(4 * limit + 1)
+                data = handle.read(encoded_limit(limit) + 1)
         except OSError as exc:
             raise CliError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
     try:

@@ -21,13 +21,12 @@ from typing import Any, NamedTuple
 from . import _json
 from ._errors import Reason, TokenRejected
 from ._sniff import looks_like
-from ._text import to_utf8
+from ._text import encoded_limit, to_utf8
 
 __all__ = ["CheckoutSource", "TokenInput", "read_input"]
 
 CheckoutSource = Mapping[str, Any] | str | bytes | bytearray | memoryview | os.PathLike[str]
 _WHITESPACE = b" \t\r\n"
-_ENCODED_FACTOR = 4  # the most bytes an encoding we decode spends on one ASCII character
 
 
 class TokenInput(NamedTuple):
@@ -48,9 +47,9 @@ def read_input(source: object, max_size: int) -> TokenInput:
     if isinstance(source, Mapping):
         return _from_response(source, max_size)
     if isinstance(source, os.PathLike):
-        # UTF-32 takes four bytes a character: read enough to judge the decoded size.
+        # Read enough for the decoded size to be judged whatever the encoding.
         limit = _document_limit(max_size)
-        data = _decoded(_read_file(source, _ENCODED_FACTOR * limit), os.fspath(source))
+        data = _decoded(_read_file(source, encoded_limit(limit)), os.fspath(source))
         if len(data) > limit:
             raise TokenRejected(
                 Reason.too_large,
@@ -82,7 +81,7 @@ def _document_limit(max_size: int) -> int:
 
 def _from_bytes(data: bytes, max_size: int) -> TokenInput:
     limit = _document_limit(max_size)
-    if len(data) > _ENCODED_FACTOR * limit:  # too big in any encoding: do not decode it
+    if len(data) > encoded_limit(limit):  # too big in any encoding: do not decode it
         raise _too_large(len(data), max_size)
     data = _decoded(data)
     if len(data) > limit:

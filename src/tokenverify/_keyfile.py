@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from ._errors import InvalidKey
 from ._files import write_atomically
 from ._sniff import looks_like
-from ._text import to_utf8
+from ._text import encoded_limit, to_utf8
 
 if TYPE_CHECKING:
     from ._registry import KeyRegistry
@@ -114,12 +114,14 @@ def read_keys_file(path: object) -> bytes:
     try:
         name = repr(os.fspath(path))
         with open(path, "rb") as handle:
-            # UTF-32 spends four bytes a character: the limit is on the decoded text.
-            data = handle.read(4 * _MAX_KEYS_FILE + 1)
+            # Any encoding's worth: the limit is judged on the decoded text.
+            data = handle.read(encoded_limit(_MAX_KEYS_FILE) + 1)
     except OSError as exc:
         raise InvalidKey(f"cannot read keys file {name}: {exc.strerror or exc}") from None
     except (TypeError, ValueError) as exc:  # an odd PathLike, a NUL in the name
         raise InvalidKey(f"cannot read keys file: {exc}") from None
+    if len(data) > encoded_limit(_MAX_KEYS_FILE):
+        raise InvalidKey(f"keys file {name} is over 16 MiB")
     try:
         data = to_utf8(data)
     except ValueError as exc:

@@ -40,7 +40,7 @@ from ._algorithms import (
 from ._errors import InvalidKey
 from ._json import loads_object
 from ._sniff import looks_like
-from ._text import to_utf8
+from ._text import encoded_limit, to_utf8
 from ._times import parse_iso8601
 
 __all__ = [
@@ -182,10 +182,12 @@ def load_key_source(source: KeySource) -> list[tuple[PublicKey, frozenset[str] |
     if isinstance(source, os.PathLike):
         try:
             with open(source, "rb") as handle:
-                # UTF-32 spends four bytes a character: the limit is on the decoded text.
-                data = handle.read(4 * _MAX_KEY_FILE + 1)
+                # Any encoding's worth: the limit is judged on the decoded text.
+                data = handle.read(encoded_limit(_MAX_KEY_FILE) + 1)
         except (OSError, TypeError, ValueError) as exc:
             raise InvalidKey(f"cannot read key file {_path_name(source)}: {_why(exc)}") from None
+        if len(data) > encoded_limit(_MAX_KEY_FILE):
+            raise InvalidKey(f"key file {_path_name(source)} is over 1 MiB")
         decoded = _decoded(data)
         if len(decoded) > _MAX_KEY_FILE:
             raise InvalidKey(f"key file {_path_name(source)} is over 1 MiB")
@@ -357,12 +359,16 @@ def _from_pem(text: bytes) -> PublicKey:
 
         try:
             key: Any = x509.load_pem_x509_certificate(text).public_key()
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        except UnsupportedAlgorithm as exc:
+            raise InvalidKey(_unsupported(exc)) from None
+        except (ValueError, TypeError) as exc:
             raise InvalidKey(f"certificate PEM does not parse: {exc}") from None
     else:
         try:
             key = serialization.load_pem_public_key(text)
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        except UnsupportedAlgorithm as exc:
+            raise InvalidKey(_unsupported(exc)) from None
+        except (ValueError, TypeError) as exc:
             raise InvalidKey(f"public key PEM does not parse: {exc}") from None
     return _supported(key)
 
@@ -371,10 +377,15 @@ def _from_der(data: bytes) -> PublicKey:
     try:
         key = serialization.load_der_public_key(data)
     except UnsupportedAlgorithm as exc:
-        raise InvalidKey(f"the key's algorithm or curve is not supported: {exc}") from None
+        raise InvalidKey(_unsupported(exc)) from None
     except (ValueError, TypeError):
         raise InvalidKey(_not_a_key(data)) from None
     return _supported(key)
+
+
+def _unsupported(exc: UnsupportedAlgorithm) -> str:
+    # OpenSSL names the curve by OID (sect571r1 is 1.3.132.0.39, SM2 1.2.156.10197.1.301).
+    return f"{exc}: use RSA, EC P-256/384/521 or Ed25519"
 
 
 def _not_a_key(data: bytes) -> str:

@@ -91,15 +91,17 @@ def load_revocations(path: str | os.PathLike[str]) -> RevocationList:
     """Read a revocations file strictly; ``ValueError`` names the first problem."""
     from ._json import loads_object
     from ._sniff import looks_like
-    from ._text import to_utf8
+    from ._text import encoded_limit, to_utf8
 
     name = os.fspath(path)
     try:
         with open(path, "rb") as handle:
-            # UTF-32 spends four bytes a character: the limit is on the decoded text.
-            data = handle.read(4 * _MAX_FILE + 1)
+            # Any encoding's worth: the limit is judged on the decoded text.
+            data = handle.read(encoded_limit(_MAX_FILE) + 1)
     except OSError as exc:
         raise ValueError(f"cannot read revocations file {name!r}: {exc.strerror}") from None
+    if len(data) > encoded_limit(_MAX_FILE):
+        raise ValueError(f"revocations file {name!r} is over 64 MiB")
     try:
         data = to_utf8(data)
     except ValueError as exc:
