@@ -91,7 +91,7 @@ def add_key(args: argparse.Namespace, console: Console) -> int:
     except InvalidKey as exc:
         raise CliError(f"{_name(args.source)}: {exc}") from None
     # The source parses (staged.add did it): read what it names, to say why each pin.
-    named = {public_thumbprint: names for public_thumbprint, names in _named(source)}
+    named = dict(_named(source))
     existing = {key.thumbprint: key for key in registry.keys(args.fingerprint)}
     fresh = []
     for key in new_keys:
@@ -278,6 +278,8 @@ def _read(path: str, what: str, limit: int) -> bytes:
                 data = handle.read(encoded_limit(limit) + 1)
         except OSError as exc:
             raise CliError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
+    if len(data) > encoded_limit(limit):
+        raise CliError(f"{_name(path)} is over {limit >> 20} MiB; it is not a {what}")
     try:
         data = to_utf8(data)  # a file PowerShell wrote is UTF-16 with a BOM
     except ValueError as exc:

@@ -132,9 +132,7 @@ def _from_response(response: Mapping[str, Any], max_size: int) -> TokenInput:
     if token is None:
         kind = _mapping_kind(response)
         if kind is not None:
-            raise TokenRejected(
-                Reason.malformed, f"this is not a checkout: it looks like {kind}"
-            )
+            raise TokenRejected(Reason.malformed, f"this is not a checkout: it looks like {kind}")
         raise TokenRejected(
             Reason.malformed,
             "no SignedToken in this response; save the whole CheckoutLicense or "

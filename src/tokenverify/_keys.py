@@ -546,8 +546,7 @@ def parse_validity(value: datetime | str | None, name: str) -> datetime | None:
         return value
     if not isinstance(value, str):
         raise InvalidKey(
-            f"{name} must be an aware datetime or an ISO 8601 string, not a "
-            f"{type(value).__name__}"
+            f"{name} must be an aware datetime or an ISO 8601 string, not a {type(value).__name__}"
         )
     try:
         return parse_iso8601(value)

@@ -246,9 +246,14 @@ def test_a_checkout_given_as_a_key_says_so(
 ) -> None:
     path = tmp_path / "checkout.json"
     path.write_text(json.dumps(response))
-    for source in (response, json.dumps(response), path, encode(json.dumps(response), "utf16le_bom_crlf")):
+    for source in (
+        response,
+        json.dumps(response),
+        path,
+        encode(json.dumps(response), "utf16le_bom_crlf"),
+    ):
         with pytest.raises(tv.InvalidKey, match="this is a checkout"):
-            tv.KeyRegistry().add(issuer.fingerprint, source)  # type: ignore[arg-type]
+            tv.KeyRegistry().add(issuer.fingerprint, source)
     with pytest.raises(tv.InvalidKey, match="checkout token, not a public key"):
         tv.KeyRegistry().add(issuer.fingerprint, response["SignedToken"])
 
