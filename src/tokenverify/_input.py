@@ -27,6 +27,8 @@ __all__ = ["CheckoutSource", "TokenInput", "read_input"]
 
 CheckoutSource = Mapping[str, Any] | str | bytes | bytearray | memoryview | os.PathLike[str]
 _WHITESPACE = b" \t\r\n"
+# First bytes of the UTF-8, -16 and -32 BOMs; an int set: 10x cheaper than a bytes search.
+_MAY_START_A_BOM = frozenset(b"\xef\xff\xfe\x00")
 
 
 class TokenInput(NamedTuple):
@@ -81,16 +83,19 @@ def _document_limit(max_size: int) -> int:
 
 def _from_bytes(data: bytes, max_size: int) -> TokenInput:
     limit = _document_limit(max_size)
-    if len(data) > encoded_limit(limit):  # too big in any encoding: do not decode it
-        raise _too_large(len(data), max_size)
-    data = _decoded(data)
-    if len(data) > limit:
-        raise _too_large(len(data), max_size)
+    size = len(data)
+    # Plain UTF-8 within the limit (every token) skips decoding without a call.
+    if size > limit or (size and data[0] in _MAY_START_A_BOM):
+        if size > encoded_limit(limit):  # too big in any encoding: do not decode it
+            raise _too_large(size, max_size)
+        data = _decoded(data)
+        if len(data) > limit:
+            raise _too_large(len(data), max_size)
     data = data.strip(_WHITESPACE)
     if data[:1] != b"{":
         # A compact JWS header is base64url of '{"...', so a token starts "ey" and holds no
         # whitespace; only other input pays for the sniffing.
-        if data[:2] != b"ey" or b"\t" in data or b"\n" in data:
+        if data[:2] != b"ey" or 9 in data or 10 in data:  # tab, newline: int lookup is memchr
             _refuse_if_not_a_checkout(data)
         return TokenInput(data, None)
     try:
@@ -114,11 +119,9 @@ def _decoded(data: bytes, name: str | None = None) -> bytes:
 def _refuse_if_not_a_checkout(data: bytes) -> None:
     kind = looks_like(data)
     if kind is not None:
-        raise TokenRejected(
-            Reason.malformed,
-            f"this is not a checkout: it looks like {kind}; pass the saved CheckoutLicense "
-            "response (JSON) or its SignedToken",
-        )
+        # Some descriptions already say what to save instead; the others get the hint.
+        hint = "" if ";" in kind else "; pass the saved CheckoutLicense response or its SignedToken"
+        raise TokenRejected(Reason.malformed, f"this is not a checkout: it looks like {kind}{hint}")
 
 
 def _from_response(response: Mapping[str, Any], max_size: int) -> TokenInput:
