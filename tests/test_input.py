@@ -11,12 +11,17 @@ from __future__ import annotations
 import copy
 import json
 import os
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tokenverify as tv
 from tokenverify.testing import TestIssuer
@@ -311,7 +316,8 @@ def test_non_utf8_response_is_malformed(verifier: tv.Verifier, response: dict[st
     saved = json.dumps(response).encode()
     latin1 = saved.replace(b'"NodeId": "node-7"', b'"NodeId": "n\xf6de-7"')
     assert latin1 != saved
-    for source in (latin1, json.dumps(response).encode("utf-16")):
+    # Only a BOM selects another encoding: UTF-16 without one is never guessed.
+    for source in (latin1, json.dumps(response).encode("utf-16-le")):
         assert verifier.check(source, now=NOW).reason is tv.Reason.malformed
 
 
@@ -711,3 +717,96 @@ def test_result_fields_come_from_the_signed_payload(
     assert set(checkout.header) == {"alg", "typ"}
     with pytest.raises(AttributeError):
         checkout.node_id = "node-8"  # type: ignore[misc]
+
+
+# --- every non-token input ends in TokenRejected (issue 8, item 7) -------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {},
+        {"NodeId": NODE},
+        {"SignedToken": {"nested": "a.b.c"}},
+        b"\x00\xff garbage \x80",
+        b"",
+        "",
+        "   \r\n",
+        "not a token at all",
+        bytearray(b"\xfe\xff\x00"),  # a UTF-16 BE BOM with half a character
+        1 + 2j,
+        frozenset({"SignedToken"}),
+        range(4),
+        type,
+        print,
+    ],
+    ids=[
+        "empty-dict",
+        "dict-without-token",
+        "nested-token",
+        "garbage-bytes",
+        "empty-bytes",
+        "empty-str",
+        "whitespace",
+        "prose",
+        "broken-bom",
+        "complex",
+        "frozenset",
+        "range",
+        "type",
+        "function",
+    ],
+)
+def test_any_other_value_is_rejected_never_raised_otherwise(
+    source: object, verifier: tv.Verifier
+) -> None:
+    refused = rejection(lambda: verifier.verify(source, now=NOW))
+    assert refused.reason in (tv.Reason.malformed, tv.Reason.too_large)
+    assert verifier.check(source, now=NOW).ok is False
+
+
+_ANY_VALUE = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=60)
+    | st.binary(max_size=60)
+    | st.builds(object)
+    | st.complex_numbers()
+    | st.decimals()
+    | st.datetimes()
+    | st.sampled_from(["eyJhbGciOiJQUzI1NiJ9.e30.c2ln", "{", "\ufeff{}", "-----BEGIN X"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.sets(st.integers() | st.text(max_size=5), max_size=3)
+        | st.tuples(children, children)
+        | st.dictionaries(
+            st.sampled_from(["SignedToken", "NodeId", "IssuedAt", "SigningAlgorithms"])
+            | st.text(max_size=8),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+# Built-in and stdlib types hypothesis can make instances of (st.from_type of any type is
+# open-ended: it may resolve a Path to a device file or fail to resolve at all).
+_TYPES = st.sampled_from(
+    [int, float, complex, bool, str, bytes, bytearray, list, dict, set, frozenset, tuple,
+     Decimal, Fraction, datetime, timedelta, uuid.UUID, range, type(None)]
+)  # fmt: skip
+
+
+@given(source=_ANY_VALUE | _TYPES.flatmap(st.from_type))
+def test_verify_of_any_value_raises_only_token_rejected(
+    source: object, verifier: tv.Verifier
+) -> None:
+    with pytest.raises(tv.TokenRejected) as refusal:
+        verifier.verify(source, now=NOW)
+    assert refusal.value.description
+    verdict = verifier.check(source, now=NOW)
+    assert verdict.ok is False
+    assert verdict.checkout is None

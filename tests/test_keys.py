@@ -8,6 +8,7 @@ it is pinned to, and whether a token then verifies or is refused with the right 
 from __future__ import annotations
 
 import base64
+import codecs
 import importlib
 import importlib.util
 import json
@@ -22,6 +23,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, rsa, x25519
 from cryptography.x509.oid import NameOID
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tokenverify as tv
 from tokenverify import _base64url
@@ -303,17 +306,40 @@ def test_cryptography_key_objects_are_accepted(
 # --- AWS KMS get-public-key ----------------------------------------------------------------
 
 
-def test_kms_cli_json_text_pins_its_signing_algorithms(ps384_issuer: TestIssuer) -> None:
+def test_kms_cli_json_text_pins_its_pss_signing_algorithms(ps384_issuer: TestIssuer) -> None:
+    """KMS lists PKCS#1 v1.5 beside PSS for every RSA key; License Manager signs with PSS,
+    so only the PSS members are pinned (issue 8, item 5)."""
     issuer = rebound(ps384_issuer)
     text = json.dumps(kms_output(public_of(issuer), RSA_SIGNING_ALGORITHMS), indent=4)
     registry = tv.KeyRegistry()
     (added,) = registry.add(FINGERPRINT, text)
-    assert added.algorithms == frozenset({"PS256", "PS384", "PS512", "RS256", "RS384", "RS512"})
+    assert added.algorithms == frozenset({"PS256", "PS384", "PS512"})
+    refused = rejection(lambda: verify(registry, token(rebound(issuer, "RS256"))))
+    assert refused.reason is tv.Reason.unsupported_algorithm
     assert added.key_id == KMS_KEY_ARN
     assert added.description == "RSA-4096 key"
     assert verify(registry, token(issuer)).algorithm == "PS384"
     # The KMS KeyId works as a token kid.
     verify(registry, token(issuer, header={"kid": KMS_KEY_ARN}), fingerprint=None)
+
+
+@pytest.mark.parametrize("form", ["json", "boto3-dict"])
+def test_kms_pkcs1_is_pinned_only_when_asked(form: str, ps384_issuer: TestIssuer) -> None:
+    issuer = rebound(ps384_issuer, "RS256")
+    document = kms_output(public_of(issuer), RSA_SIGNING_ALGORITHMS)
+    if form == "boto3-dict":
+        document["PublicKey"] = spki_der(public_of(issuer))
+    source = json.dumps(document) if form == "json" else document
+    registry = tv.KeyRegistry()
+    (added,) = registry.add(FINGERPRINT, source, algorithms=["RS256", "PS384"])
+    assert added.algorithms == frozenset({"RS256", "PS384"})
+    assert verify(registry, token(issuer)).algorithm == "RS256"
+
+
+def test_kms_listing_only_pkcs1_pins_what_it_lists(rsa_issuer_2048: TestIssuer) -> None:
+    names = ["RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_512"]
+    (added,) = tv.KeyRegistry().add(FINGERPRINT, kms_output(public_of(rsa_issuer_2048), names))
+    assert added.algorithms == frozenset({"RS256", "RS512"})
 
 
 def test_kms_boto3_dict_with_der_bytes_is_accepted(ps384_issuer: TestIssuer) -> None:
@@ -1190,3 +1216,186 @@ def test_json_schema_validates_a_saved_file(mixed_registry: tv.KeyRegistry, tmp_
     # file and give it back unchanged.
     model = KeyFile.model_validate_json(path.read_bytes())
     assert model.model_dump(mode="json") == document
+
+
+# --- every unusable key ends in InvalidKey (issue 8, item 7) -------------------------------
+
+# Curves the installed cryptography cannot load at all: OpenSSL names them by OID and
+# cryptography raises UnsupportedAlgorithm, which must never reach the caller. Generated
+# with `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:sect571r1` (and SM2).
+SECT571R1_PEM = """-----BEGIN PUBLIC KEY-----
+MIGnMBAGByqGSM49AgEGBSuBBAAnA4GSAAQHOkhhlDHz9bWq/6yvoEjxZY6VlHXk
+d9xPV+ZbpnAyVh4ZEg4EN34Ks1X9wxZNYuQ5AA3thBUJcgQgMWY5WShvl7m30apL
+3E8DwP2UE0oDVBBJlYkigO1KzC0mZCKXEEe5utr75pMbO06W5B2XsAPyIlFooS99
+e0IoHRhl5Um1gnnlamrUiiZyFbJrYmUyVtw=
+-----END PUBLIC KEY-----
+"""
+SM2_PEM = """-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAEia3itzqzMcmOICZG7Z2yZiKmRm/8
+lPbduou57c2mCbZZCLgIOYKiNnm0c9S0Qeb6Dj3z2pkA1vUeiqXtirUjLw==
+-----END PUBLIC KEY-----
+"""
+
+
+def _pem_to_der(pem: str) -> bytes:
+    body = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+    return base64.b64decode(body)
+
+
+@pytest.mark.parametrize(
+    ("pem", "oid"),
+    [(SECT571R1_PEM, "1.3.132.0.39"), (SM2_PEM, "1.2.156.10197.1.301")],
+    ids=["sect571r1", "SM2"],
+)
+def test_key_on_a_curve_cryptography_cannot_load_is_invalid_key(
+    pem: str, oid: str, tmp_path: Path
+) -> None:
+    der = _pem_to_der(pem)
+    path = tmp_path / "key.der"
+    path.write_bytes(der)
+    kms = {"PublicKey": base64.b64encode(der).decode(), "SigningAlgorithms": ["SM2DSA"]}
+    for source in (pem, pem.encode(), der, path, kms):
+        with pytest.raises(tv.InvalidKey, match=oid) as caught:
+            tv.KeyRegistry().add(FINGERPRINT, source)
+        assert "P-256/384/521" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "curve", [ec.SECP256K1(), ec.SECP192R1(), ec.BrainpoolP256R1()], ids=lambda c: c.name
+)
+def test_key_on_a_curve_we_do_not_verify_is_invalid_key(curve: ec.EllipticCurve) -> None:
+    public = ec.generate_private_key(curve).public_key()
+    for source in (public, spki_pem(public), spki_der(public)):
+        with pytest.raises(tv.InvalidKey, match=curve.name):
+            tv.KeyRegistry().add(FINGERPRINT, source, algorithms=["ES256"])
+
+
+def _private_keys() -> list[object]:
+    return [
+        rsa.generate_private_key(65537, 2048),
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256K1()),  # private and on an unsupported curve
+        ed448.Ed448PrivateKey.generate(),
+    ]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [None, 42, 4.2, True, [], ["PEM"], {"a"}, (1, 2), object(), b"\x00garbage\xff", "", range(3)],
+    ids=[
+        "None",
+        "int",
+        "float",
+        "bool",
+        "empty-list",
+        "list",
+        "set",
+        "tuple",
+        "object",
+        "garbage-bytes",
+        "empty-str",
+        "range",
+    ],
+)
+def test_any_value_that_is_not_a_key_is_invalid_key(source: object) -> None:
+    with pytest.raises(tv.InvalidKey):
+        tv.KeyRegistry().add(FINGERPRINT, source)  # type: ignore[arg-type]
+
+
+def test_private_key_objects_are_invalid_key() -> None:
+    for private in _private_keys():
+        with pytest.raises(tv.InvalidKey, match="private key"):
+            tv.KeyRegistry().add(FINGERPRINT, private, algorithms=["ES256"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("algorithms", 42),
+        ("algorithms", [1]),
+        ("algorithms", {"PS256": True}),
+        ("algorithms", []),
+        ("not_before", 1700000000),
+        ("not_after", ["2026-01-01"]),
+        ("label", 7),
+        ("key_id", b"kid"),
+    ],
+)
+def test_arguments_of_the_wrong_type_are_invalid_key(
+    argument: str, value: object, rsa_issuer_2048: TestIssuer
+) -> None:
+    arguments: dict[str, Any] = {"algorithms": ["PS256"], argument: value}
+    registry = tv.KeyRegistry()
+    with pytest.raises(tv.InvalidKey):
+        registry.add(FINGERPRINT, public_of(rsa_issuer_2048), **arguments)
+    assert len(registry) == 0
+
+
+@pytest.mark.parametrize("path", [None, 0, 3, 4.2, b"keys.json", ["keys.json"], object()], ids=repr)
+def test_keys_file_named_by_anything_but_a_path_is_invalid_key(path: object) -> None:
+    # An int in particular: open() would read that file descriptor.
+    with pytest.raises(tv.InvalidKey, match="str or path"):
+        tv.KeyRegistry.load(path)  # type: ignore[arg-type]
+
+
+def test_keys_file_of_garbage_is_invalid_key(tmp_path: Path) -> None:
+    for content in (b"\x00\xff\xfe garbage", b"", b"[]", codecs.BOM_UTF16_LE + b"{\x00\x00\xd8"):
+        path = tmp_path / "keys.json"
+        path.write_bytes(content)
+        with pytest.raises(tv.InvalidKey, match="keys file"):
+            tv.KeyRegistry.load(path)
+
+
+_KEY_MEMBERS = [
+    "PublicKey", "SigningAlgorithms", "KeyUsage", "KeyId", "kty", "crv", "x", "y", "n", "e",
+    "keys", "alg", "use", "key_ops", "kid", "format", "SignedToken", "d",
+]  # fmt: skip
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=40)
+    | st.binary(max_size=40)
+    | st.sampled_from(["RSA", "EC", "OKP", "oct", "P-256", "Ed25519", "AQAB", "SIGN_VERIFY"])
+)
+_ANY_VALUE = st.recursive(
+    _SCALARS
+    | st.builds(object)
+    | st.complex_numbers()
+    | st.decimals()
+    | st.datetimes()
+    | st.frozensets(st.integers(), max_size=3),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(st.sampled_from(_KEY_MEMBERS) | st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    fingerprint=st.just(FINGERPRINT) | _ANY_VALUE,
+    key=_ANY_VALUE,
+    algorithms=st.none() | st.just(["PS256"]) | _ANY_VALUE,
+    not_before=st.none() | _ANY_VALUE,
+    label=st.none() | _ANY_VALUE,
+)
+def test_registry_add_of_any_value_raises_only_invalid_key(
+    fingerprint: Any, key: Any, algorithms: Any, not_before: Any, label: Any
+) -> None:
+    registry = tv.KeyRegistry()
+    try:
+        added = registry.add(
+            fingerprint, key, algorithms=algorithms, not_before=not_before, label=label
+        )
+    except tv.InvalidKey as refusal:
+        message = str(refusal)
+        added = []
+    else:  # only a genuine key can be added, and then it is pinned
+        message = ""
+        assert added
+        assert all(entry.algorithms for entry in added)
+    assert len(registry) == len(added)
+    assert bool(message) != bool(added)

@@ -9,6 +9,7 @@ problem raises ``ValueError`` naming the file and the place.
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 from pathlib import Path
 from typing import Any
@@ -402,13 +403,32 @@ def test_invalid_file_is_refused_naming_the_file_and_the_problem(
 
 
 @pytest.mark.parametrize(
+    "content",
+    [
+        codecs.BOM_UTF8 + json.dumps({"revoked": [ENTRY]}).encode(),
+        json.dumps({"revoked": [ENTRY]}, indent=2).replace("\n", "\r\n").encode("utf-16"),
+        codecs.BOM_UTF32_BE + json.dumps({"revoked": [ENTRY]}).encode("utf-32-be"),
+    ],
+    ids=["utf8-bom", "utf16-bom-crlf", "utf32-be-bom"],
+)
+def test_file_with_a_byte_order_mark_loads_the_same(tmp_path: Path, content: bytes) -> None:
+    """Decoded by BOM at the edge (issue 8, item 4), as PowerShell writes files."""
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps({"revoked": [ENTRY]}))
+    path = tmp_path / "revocations.json"
+    path.write_bytes(content)
+    assert tv.RevocationList.load(path).entries == tv.RevocationList.load(plain).entries
+    assert len(tv.RevocationList.load(path)) == 1
+
+
+@pytest.mark.parametrize(
     ("content", "names"),
     [
-        (b"\xef\xbb\xbf{}", "revocations file"),
         (b'{"revoked": [{"license_arn": "\xff"}]}', "utf-8"),
-        ('{"revoked": []}'.encode("utf-16"), "revocations file"),
+        ('{"revoked": []}'.encode("utf-16-le"), "revocations file"),  # no BOM: not guessed
+        (codecs.BOM_UTF16_LE + b"{\x00\x00\xd8", "UTF-16-LE"),
     ],
-    ids=["utf8-bom", "invalid-utf8", "utf16"],
+    ids=["invalid-utf8", "utf16-without-bom", "broken-utf16"],
 )
 def test_file_that_is_not_utf8_json_is_refused(tmp_path: Path, content: bytes, names: str) -> None:
     path = tmp_path / "revocations.json"

@@ -16,9 +16,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ._cli_output import CliError, Console, format_time
+from ._display import printable
 from ._errors import InvalidKey
-from ._keys import RegisteredKey
+from ._keys import RegisteredKey, explain_pins, load_key_source
 from ._registry import KeyRegistry
+from ._text import encoded_limit, to_utf8
 
 __all__ = [
     "add_key",
@@ -88,6 +90,8 @@ def add_key(args: argparse.Namespace, console: Console) -> int:
         )
     except InvalidKey as exc:
         raise CliError(f"{_name(args.source)}: {exc}") from None
+    # The source parses (staged.add did it): read what it names, to say why each pin.
+    named = dict(_named(source))
     existing = {key.thumbprint: key for key in registry.keys(args.fingerprint)}
     fresh = []
     for key in new_keys:
@@ -116,12 +120,19 @@ def add_key(args: argparse.Namespace, console: Console) -> int:
         )
     _save(registry, keys_path)
     for key in fresh:
+        why = explain_pins(key.algorithms, args.algorithms is not None, named.get(key.thumbprint))
         console.print(
-            f"added {key_type(key)} key {key.thumbprint} [{', '.join(sorted(key.algorithms))}] "
-            f"for {key.fingerprint!r}"
+            f"added {key_type(key)} key {key.thumbprint} for '{printable(key.fingerprint)}': "
+            f"pinned {', '.join(sorted(key.algorithms))} ({why})"
         )
     console.print(f"{keys_path}: {len(registry)} key{'s' if len(registry) != 1 else ''}")
     return 0
+
+
+def _named(source: bytes) -> list[tuple[str, frozenset[str] | None]]:
+    from ._keys import thumbprint
+
+    return [(thumbprint(key), names) for key, names, _ in load_key_source(source)]
 
 
 def list_keys(args: argparse.Namespace, console: Console) -> int:
@@ -260,13 +271,19 @@ def _read(path: str, what: str, limit: int) -> bytes:
     if path == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise CliError(f"no {what} on stdin: pipe one in, or pass a file name")
-        data = sys.stdin.buffer.read(limit + 1)
+        data = sys.stdin.buffer.read(encoded_limit(limit) + 1)  # any encoding
     else:
         try:
             with open(path, "rb") as handle:
-                data = handle.read(limit + 1)
+                data = handle.read(encoded_limit(limit) + 1)
         except OSError as exc:
             raise CliError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
+    if len(data) > encoded_limit(limit):
+        raise CliError(f"{_name(path)} is over {limit >> 20} MiB; it is not a {what}")
+    try:
+        data = to_utf8(data)  # a file PowerShell wrote is UTF-16 with a BOM
+    except ValueError as exc:
+        raise CliError(f"{_name(path)}: {exc}") from None
     if len(data) > limit:
         raise CliError(f"{_name(path)} is over {limit >> 20} MiB; it is not a {what}")
     return data

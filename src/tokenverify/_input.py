@@ -4,6 +4,12 @@ Accepted: a boto3 CheckoutLicense / CheckoutBorrowLicense response dict, the sam
 as JSON text or bytes, a bare compact token (str or bytes; surrounding whitespace is
 stripped), or an ``os.PathLike`` naming a file that holds either. A plain ``str`` is
 never taken for a path: a token and a file name must not be confusable.
+
+Bytes and files are decoded once, here, by their byte order mark (UTF-8 with or without
+BOM, UTF-16/32 with BOM, as Windows PowerShell writes them); CRLF line ends are only
+whitespace. The size limit is judged on the decoded text. The token itself stays strict
+ASCII. Input that is plainly not a checkout (a PEM, a keys file, an HTML page, ``aws ...
+--output text``) is refused with a message naming what it looks like.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from typing import Any, NamedTuple
 
 from . import _json
 from ._errors import Reason, TokenRejected
+from ._sniff import looks_like
+from ._text import encoded_limit, to_utf8
 
 __all__ = ["CheckoutSource", "TokenInput", "read_input"]
 
 CheckoutSource = Mapping[str, Any] | str | bytes | bytearray | memoryview | os.PathLike[str]
 _WHITESPACE = b" \t\r\n"
+# First bytes of the UTF-8, -16 and -32 BOMs; an int set: 10x cheaper than a bytes search.
+_MAY_START_A_BOM = frozenset(b"\xef\xff\xfe\x00")
 
 
 class TokenInput(NamedTuple):
@@ -39,10 +49,20 @@ def read_input(source: object, max_size: int) -> TokenInput:
     if isinstance(source, Mapping):
         return _from_response(source, max_size)
     if isinstance(source, os.PathLike):
-        return _from_bytes(_read_file(source, _document_limit(max_size)), max_size)
+        # Read enough for the decoded size to be judged whatever the encoding.
+        limit = _document_limit(max_size)
+        data = _decoded(_read_file(source, encoded_limit(limit)), os.fspath(source))
+        if len(data) > limit:
+            raise TokenRejected(
+                Reason.too_large,
+                f"{os.fspath(source)!r} is over {limit} characters; it is not a checkout",
+            )
+        return _from_bytes(data, max_size)
     if isinstance(source, str):
         if len(source) > _document_limit(max_size):
             raise _too_large(len(source), max_size)
+        if source[:1] == "\ufeff":  # a file read as UTF-8 without "-sig" keeps its BOM
+            source = source[1:]
         try:
             return _from_bytes(source.encode("ascii"), max_size)
         except UnicodeEncodeError:
@@ -62,16 +82,46 @@ def _document_limit(max_size: int) -> int:
 
 
 def _from_bytes(data: bytes, max_size: int) -> TokenInput:
-    if len(data) > _document_limit(max_size):
-        raise _too_large(len(data), max_size)
+    limit = _document_limit(max_size)
+    size = len(data)
+    # Plain UTF-8 within the limit (every token) skips decoding without a call.
+    if size > limit or (size and data[0] in _MAY_START_A_BOM):
+        if size > encoded_limit(limit):  # too big in any encoding: do not decode it
+            raise _too_large(size, max_size)
+        data = _decoded(data)
+        if len(data) > limit:
+            raise _too_large(len(data), max_size)
     data = data.strip(_WHITESPACE)
     if data[:1] != b"{":
+        # A compact JWS header is base64url of '{"...', so a token starts "ey" and holds no
+        # whitespace; only other input pays for the sniffing.
+        if data[:2] != b"ey" or 9 in data or 10 in data:  # tab, newline: int lookup is memchr
+            _refuse_if_not_a_checkout(data)
         return TokenInput(data, None)
     try:
         document = _json.loads_object(data)
     except ValueError as exc:
+        _refuse_if_not_a_checkout(data)
         raise TokenRejected(Reason.malformed, f"response JSON is not valid: {exc}") from None
+    if "SignedToken" not in document:
+        _refuse_if_not_a_checkout(data)
     return _from_response(document, max_size)
+
+
+def _decoded(data: bytes, name: str | None = None) -> bytes:
+    try:
+        return to_utf8(data)  # returns plain UTF-8 itself, uncopied: the common case
+    except ValueError as exc:
+        where = f"{name!r}: " if name is not None else ""
+        raise TokenRejected(Reason.malformed, f"{where}{exc}") from None
+
+
+def _refuse_if_not_a_checkout(data: bytes) -> None:
+    kind = looks_like(data)
+    if kind is not None:
+        # Some descriptions already say what to save instead; the others get the hint.
+        hint = "" if ";" in kind else "; pass the saved CheckoutLicense response or its SignedToken"
+        raise TokenRejected(Reason.malformed, f"this is not a checkout: it looks like {kind}{hint}")
 
 
 def _from_response(response: Mapping[str, Any], max_size: int) -> TokenInput:
@@ -83,6 +133,9 @@ def _from_response(response: Mapping[str, Any], max_size: int) -> TokenInput:
             f"SignedToken is {len(token)} characters, over the {max_size} limit",
         )
     if token is None:
+        kind = _mapping_kind(response)
+        if kind is not None:
+            raise TokenRejected(Reason.malformed, f"this is not a checkout: it looks like {kind}")
         raise TokenRejected(
             Reason.malformed,
             "no SignedToken in this response; save the whole CheckoutLicense or "
@@ -104,6 +157,17 @@ def _from_response(response: Mapping[str, Any], max_size: int) -> TokenInput:
     return TokenInput(token_bytes.strip(_WHITESPACE), response)
 
 
+def _mapping_kind(document: Mapping[str, Any]) -> str | None:
+    # The dicts boto3 and our own files give that are not checkouts, named as looks_like does.
+    if "SigningAlgorithms" in document or "PublicKey" in document:
+        return "the response of KMS GetPublicKey (a public key)"
+    if document.get("format") == "tokenverify-keys":
+        return "a tokenverify keys file"
+    if "kty" in document or "keys" in document:
+        return "a JWK or JWKS (a public key)"
+    return None
+
+
 def _read_file(path: os.PathLike[str], limit: int) -> bytes:
     try:
         with open(path, "rb") as handle:
@@ -114,7 +178,8 @@ def _read_file(path: os.PathLike[str], limit: int) -> bytes:
         ) from None
     if len(data) > limit:
         raise TokenRejected(
-            Reason.too_large, f"{os.fspath(path)!r} is over {limit} bytes; it is not a checkout"
+            Reason.too_large,
+            f"{os.fspath(path)!r} is over {limit} bytes in any encoding; it is not a checkout",
         )
     return data
 

@@ -15,6 +15,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from ._errors import InvalidKey
 from ._files import write_atomically
+from ._sniff import looks_like
+from ._text import encoded_limit, to_utf8
 
 if TYPE_CHECKING:
     from ._registry import KeyRegistry
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["KeyFile", "KeyFileEntry", "json_schema", "load_registry", "save_registry"]
 
 _MAX_KEYS_FILE = 16 << 20
+_KEYS_FILE_MARK = b'"tokenverify-keys"'
 
 
 class KeyFileEntry(BaseModel):
@@ -74,13 +77,7 @@ def load_registry(path: str | os.PathLike[str]) -> KeyRegistry:
     """Read and check a keys file; ``InvalidKey`` names the first problem."""
     from ._registry import KeyRegistry
 
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(_MAX_KEYS_FILE + 1)
-    except OSError as exc:
-        raise InvalidKey(f"cannot read keys file {os.fspath(path)!r}: {exc.strerror}") from None
-    if len(data) > _MAX_KEYS_FILE:
-        raise InvalidKey(f"keys file {os.fspath(path)!r} is over 16 MiB")
+    data = read_keys_file(path)
     try:
         document = KeyFile.model_validate_json(data, strict=False)
     except ValidationError as exc:
@@ -107,6 +104,39 @@ def load_registry(path: str | os.PathLike[str]) -> KeyRegistry:
                 f"does not match its public key ({added.thumbprint}); the file was edited"
             )
     return registry
+
+
+def read_keys_file(path: object) -> bytes:
+    """The keys file's text as UTF-8, decoded by BOM; ``InvalidKey`` if it cannot be one."""
+    if not isinstance(path, str | os.PathLike):
+        # open() would take an int for a file descriptor: never guess what a value means.
+        raise InvalidKey(f"a keys file is named by a str or path, not a {type(path).__name__}")
+    try:
+        name = repr(os.fspath(path))
+        with open(path, "rb") as handle:
+            # Any encoding's worth: the limit is judged on the decoded text.
+            data = handle.read(encoded_limit(_MAX_KEYS_FILE) + 1)
+    except OSError as exc:
+        raise InvalidKey(f"cannot read keys file {name}: {exc.strerror or exc}") from None
+    except (TypeError, ValueError) as exc:  # an odd PathLike, a NUL in the name
+        raise InvalidKey(f"cannot read keys file: {exc}") from None
+    if len(data) > encoded_limit(_MAX_KEYS_FILE):
+        raise InvalidKey(f"keys file {name} is over 16 MiB")
+    try:
+        data = to_utf8(data)
+    except ValueError as exc:
+        raise InvalidKey(f"keys file {name}: {exc}") from None
+    if len(data) > _MAX_KEYS_FILE:
+        raise InvalidKey(f"keys file {name} is over 16 MiB")
+    stripped = data.strip()
+    if _KEYS_FILE_MARK not in stripped:
+        kind = "a checkout" if b'"SignedToken"' in stripped else looks_like(stripped)
+        if kind is not None:
+            raise InvalidKey(
+                f"{name} is not a tokenverify keys file: it looks like {kind} (make one with "
+                "'tokenverify keys add KEY --keys FILE --fingerprint F')"
+            )
+    return data
 
 
 def to_key_file(registry: KeyRegistry) -> KeyFile:

@@ -3,6 +3,12 @@
 Accepted: PEM (SPKI, PKCS#1, X.509 certificate), DER, JWK, JWKS, ``cryptography`` key
 objects, and the JSON printed by ``aws kms get-public-key`` (or boto3's response).
 Private key material is refused everywhere: a product must ship only public keys.
+Bytes and files are decoded by BOM first (a KMS JSON saved by PowerShell is UTF-16), and
+anything that is not a key (a checkout, a keys file, an HTML page) is named as what it is.
+
+A source that names both RSASSA-PSS and PKCS#1 v1.5 (a KMS RSA key always lists both)
+pins only the PSS members: License Manager signs with RSASSA-PSS, so RS256/384/512 are
+pinned only when the caller asks for them.
 """
 
 from __future__ import annotations
@@ -10,11 +16,13 @@ from __future__ import annotations
 import binascii
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -31,9 +39,18 @@ from ._algorithms import (
 )
 from ._errors import InvalidKey
 from ._json import loads_object
+from ._sniff import looks_like
+from ._text import encoded_limit, to_utf8
 from ._times import parse_iso8601
 
-__all__ = ["KeySource", "RegisteredKey", "load_key_source", "pin_algorithms", "thumbprint"]
+__all__ = [
+    "KeySource",
+    "RegisteredKey",
+    "explain_pins",
+    "load_key_source",
+    "pin_algorithms",
+    "thumbprint",
+]
 
 KeySource = PublicKey | str | bytes | Mapping[str, Any] | os.PathLike[str]
 
@@ -59,6 +76,9 @@ _JWK_CURVES: Mapping[str, tuple[type[ec.EllipticCurve], int]] = MappingProxyType
 _CURVE_NAMES = MappingProxyType({"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"})
 _JWK_PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 _MAX_KEY_FILE = 1 << 20
+_PSS = frozenset(["PS256", "PS384", "PS512"])
+_PKCS1 = frozenset(["RS256", "RS384", "RS512"])
+_SUPPORTED_KEYS = (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey)
 
 
 class RegisteredKey:
@@ -97,8 +117,13 @@ class RegisteredKey:
         label: str | None = None,
         key_id: str | None = None,
     ) -> None:
+        if not isinstance(public_key, _SUPPORTED_KEYS):
+            raise InvalidKey(f"cannot register a {type(public_key).__name__} as a public key")
+        for name, text in (("label", label), ("key_id", key_id)):
+            if text is not None and not isinstance(text, str):
+                raise InvalidKey(f"{name} must be a string, not a {type(text).__name__}")
         check_key_strength(public_key)
-        pinned = frozenset(algorithms)
+        pinned = _algorithm_names(algorithms)
         checks = {alg: signature_check(alg, public_key) for alg in sorted(pinned)}
         if not checks:
             raise InvalidKey("a key must be pinned to at least one algorithm")
@@ -148,29 +173,98 @@ class RegisteredKey:
 
 
 def load_key_source(source: KeySource) -> list[tuple[PublicKey, frozenset[str] | None, str | None]]:
-    """Parse ``source`` into (public key, algorithms the source names, key id) triples."""
-    if isinstance(source, rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+    """Parse ``source`` into (public key, algorithms the source names, key id) triples.
+
+    Whatever ``source`` is, the only exception is :class:`InvalidKey`.
+    """
+    if isinstance(source, _SUPPORTED_KEYS):
         return [(source, None, None)]
     if isinstance(source, os.PathLike):
         try:
             with open(source, "rb") as handle:
-                data = handle.read(_MAX_KEY_FILE + 1)
-        except OSError as exc:
-            raise InvalidKey(
-                f"cannot read key file {os.fspath(source)!r}: {exc.strerror}"
-            ) from None
-        if len(data) > _MAX_KEY_FILE:
-            raise InvalidKey(f"key file {os.fspath(source)!r} is over 1 MiB")
-        return load_key_source(data)
+                # Any encoding's worth: the limit is judged on the decoded text.
+                data = handle.read(encoded_limit(_MAX_KEY_FILE) + 1)
+        except (OSError, TypeError, ValueError) as exc:
+            raise InvalidKey(f"cannot read key file {_path_name(source)}: {_why(exc)}") from None
+        if len(data) > encoded_limit(_MAX_KEY_FILE):
+            raise InvalidKey(f"key file {_path_name(source)} is over 1 MiB")
+        decoded = _decoded(data)
+        if len(decoded) > _MAX_KEY_FILE:
+            raise InvalidKey(f"key file {_path_name(source)} is over 1 MiB")
+        return _from_bytes(decoded)
     if isinstance(source, Mapping):
+        if "SignedToken" in source:
+            raise InvalidKey(_CHECKOUT_GIVEN)
         return _from_json_object(source)
     if isinstance(source, str):
-        source = source.encode("utf-8")
+        source = source.removeprefix("\ufeff").encode("utf-8", "surrogatepass")
     if isinstance(source, bytes | bytearray | memoryview):
-        return _from_bytes(bytes(source))
+        return _from_bytes(_decoded(bytes(source)))
     if hasattr(source, "private_bytes"):
         raise InvalidKey("a private key was given: register only its public_key()")
-    raise InvalidKey(f"cannot read a public key from {type(source).__name__}")
+    raise InvalidKey(
+        f"cannot read a public key from a {type(source).__name__}: pass PEM or DER bytes, a "
+        "JWK or JWKS, the JSON of 'aws kms get-public-key', a path, or a public key object"
+    )
+
+
+def explain_pins(algorithms: frozenset[str], requested: bool, named: frozenset[str] | None) -> str:
+    """Why a key was pinned to ``algorithms``, for people (``keys add`` prints it).
+
+    ``named``: what the source named (KMS SigningAlgorithms, a JWK alg), or None.
+    """
+    if requested:
+        return "as asked"
+    if named is None:
+        return "the only algorithm this key type can verify"
+    left_out = sorted(named - algorithms)
+    if left_out and algorithms <= _PSS:
+        first = left_out[0]
+        return (
+            f"KMS SigningAlgorithms; PKCS#1 v1.5 left out ({', '.join(left_out)}): License "
+            f"Manager signs with RSASSA-PSS; pass --algorithms {first} (algorithms=[...]) "
+            "to allow it"
+        )
+    return "named by the key source"
+
+
+_CHECKOUT_GIVEN = (
+    "this is a checkout (it holds a SignedToken), not a public key: register the issuer's "
+    "public key (e.g. the JSON of 'aws kms get-public-key')"
+)
+
+
+def _decoded(data: bytes) -> bytes:
+    try:
+        return to_utf8(data)
+    except ValueError as exc:
+        raise InvalidKey(str(exc)) from None
+
+
+def _path_name(path: os.PathLike[str]) -> str:
+    try:
+        return repr(os.fspath(path))
+    except TypeError:
+        return f"(a {type(path).__name__})"
+
+
+def _why(exc: Exception) -> str:
+    return str(exc.strerror) if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def _algorithm_names(algorithms: object) -> frozenset[str]:
+    if isinstance(algorithms, str):
+        algorithms = [algorithms]
+    if isinstance(algorithms, Mapping) or not isinstance(algorithms, Iterable):
+        raise InvalidKey(
+            f"algorithms must be a list of names such as ['PS384'], not a "
+            f"{type(algorithms).__name__}"
+        )
+    names = list(algorithms)
+    for name in names:
+        if not isinstance(name, str):
+            raise InvalidKey(f"algorithm names are strings, not a {type(name).__name__}")
+    return frozenset(names)
 
 
 def pin_algorithms(
@@ -178,9 +272,9 @@ def pin_algorithms(
 ) -> frozenset[str]:
     """Decide a key's algorithms from what the caller asked for and what the source names."""
     if requested is not None:
-        if isinstance(requested, str):
-            requested = [requested]
-        wanted = frozenset(requested)
+        wanted = _algorithm_names(requested)
+        if not wanted:
+            raise InvalidKey("algorithms is empty: pin the key to at least one algorithm")
         for alg in sorted(wanted):
             if alg in NEVER_ACCEPTED:
                 raise InvalidKey(f"{alg} is never accepted: it would let anyone forge tokens")
@@ -195,6 +289,10 @@ def pin_algorithms(
             )
         return wanted
     if named is not None:
+        if named & _PSS:
+            # KMS lists PKCS#1 v1.5 beside PSS for every RSA key; License Manager signs with
+            # PSS, so the weaker-proved padding is pinned only when asked for.
+            return named - _PKCS1
         return named
     inferred = algorithms_for_key(key)
     if len(inferred) == 1:  # an EC curve or Ed25519 admits exactly one algorithm
@@ -239,13 +337,15 @@ def _from_bytes(data: bytes) -> list[tuple[PublicKey, frozenset[str] | None, str
     if text.startswith(b"-----BEGIN"):
         return [(_from_pem(text), None, None)]
     if text.startswith(b"{"):
+        if b'"SignedToken"' in text:
+            raise InvalidKey(_CHECKOUT_GIVEN)
         try:
             document = loads_object(text)  # strict, and bounded in depth
         except ValueError as exc:
             raise InvalidKey(
                 f"key JSON does not parse as a JWK, JWKS or KMS object: {str(exc)[:120]}"
             ) from None
-        return _from_json_object(document)
+        return _from_json_object(document, text)
     return [(_from_der(data), None, None)]
 
 
@@ -259,11 +359,15 @@ def _from_pem(text: bytes) -> PublicKey:
 
         try:
             key: Any = x509.load_pem_x509_certificate(text).public_key()
-        except ValueError as exc:
+        except UnsupportedAlgorithm as exc:
+            raise InvalidKey(_unsupported(exc)) from None
+        except (ValueError, TypeError) as exc:
             raise InvalidKey(f"certificate PEM does not parse: {exc}") from None
     else:
         try:
             key = serialization.load_pem_public_key(text)
+        except UnsupportedAlgorithm as exc:
+            raise InvalidKey(_unsupported(exc)) from None
         except (ValueError, TypeError) as exc:
             raise InvalidKey(f"public key PEM does not parse: {exc}") from None
     return _supported(key)
@@ -272,12 +376,38 @@ def _from_pem(text: bytes) -> PublicKey:
 def _from_der(data: bytes) -> PublicKey:
     try:
         key = serialization.load_der_public_key(data)
+    except UnsupportedAlgorithm as exc:
+        raise InvalidKey(_unsupported(exc)) from None
     except (ValueError, TypeError):
-        raise InvalidKey(
-            "not a public key: expected PEM, DER (SubjectPublicKeyInfo), a JWK or JWKS, "
-            "or the JSON of 'aws kms get-public-key'"
-        ) from None
+        raise InvalidKey(_not_a_key(data)) from None
     return _supported(key)
+
+
+def _unsupported(exc: UnsupportedAlgorithm) -> str:
+    # OpenSSL names the curve by OID (sect571r1 is 1.3.132.0.39, SM2 1.2.156.10197.1.301).
+    return f"{exc}: use RSA, EC P-256/384/521 or Ed25519"
+
+
+def _not_a_key(data: bytes) -> str:
+    expected = (
+        "expected PEM, DER (SubjectPublicKeyInfo), a JWK or JWKS, or the JSON of "
+        "'aws kms get-public-key'"
+    )
+    text = data.strip()
+    if _TOKEN_SHAPE.fullmatch(text):
+        return f"this is a checkout token, not a public key: {expected}"
+    if b"\t" in text[:4096] and b"SIGN_VERIFY" in text:
+        return (
+            "this is the text output of 'aws kms get-public-key' (--output text); save it "
+            "with --output json"
+        )
+    kind = looks_like(text)
+    if kind is not None:
+        return f"not a public key: it looks like {kind}; {expected}"
+    return f"not a public key: {expected}"
+
+
+_TOKEN_SHAPE = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 def _supported(key: object) -> PublicKey:
@@ -287,10 +417,15 @@ def _supported(key: object) -> PublicKey:
 
 
 def _from_json_object(
-    document: Mapping[str, Any],
+    document: Mapping[str, Any], text: bytes | None = None
 ) -> list[tuple[PublicKey, frozenset[str] | None, str | None]]:
     if "PublicKey" in document:
         return [_from_kms(document)]
+    if document.get("format") == "tokenverify-keys":
+        raise InvalidKey(
+            "this is a tokenverify keys file, not a public key: load it with "
+            "KeyRegistry.load (--keys FILE)"
+        )
     if "keys" in document:
         keys = document["keys"]
         if not isinstance(keys, list) or not keys:
@@ -306,6 +441,9 @@ def _from_json_object(
         return loaded
     if "kty" in document:
         return [_from_jwk(document)]
+    kind = looks_like(text) if text is not None else None
+    if kind is not None:
+        raise InvalidKey(f"not a public key: this JSON looks like {kind}")
     raise InvalidKey("JSON key source is neither a JWK, a JWKS nor 'aws kms get-public-key' output")
 
 
@@ -406,6 +544,10 @@ def parse_validity(value: datetime | str | None, name: str) -> datetime | None:
         if isinstance(value, datetime) and value.tzinfo is None:
             raise InvalidKey(f"{name} must be timezone-aware")
         return value
+    if not isinstance(value, str):
+        raise InvalidKey(
+            f"{name} must be an aware datetime or an ISO 8601 string, not a {type(value).__name__}"
+        )
     try:
         return parse_iso8601(value)
     except ValueError as exc:

@@ -177,14 +177,28 @@ def json_schema() -> dict[str, Any]:
 
 def load_policy_file(path: str | os.PathLike[str]) -> PolicyFile:
     """Read and check a policy file; ``ValueError`` names the first problem on one line."""
+    from ._sniff import looks_like
+    from ._text import encoded_limit, to_utf8
+
     name = os.fspath(path)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(_MAX_POLICY_FILE + 1)
+            # Any encoding's worth: the limit is judged on the decoded text.
+            data = handle.read(encoded_limit(_MAX_POLICY_FILE) + 1)
     except OSError as exc:
         raise ValueError(f"cannot read policy file {name!r}: {exc.strerror or exc}") from None
+    if len(data) > encoded_limit(_MAX_POLICY_FILE):
+        raise ValueError(f"policy file {name!r} is over 1 MiB")
+    try:
+        data = to_utf8(data)
+    except ValueError as exc:
+        raise ValueError(f"policy file {name!r}: {exc}") from None
     if len(data) > _MAX_POLICY_FILE:
         raise ValueError(f"policy file {name!r} is over 1 MiB")
+    data = data.strip()
+    kind = "a checkout" if b'"SignedToken"' in data else looks_like(data)
+    if kind is not None and "policy" not in kind:
+        raise ValueError(f"{name!r} is not a policy file: it looks like {kind}")
     try:
         return PolicyFile.model_validate_json(data)
     except ValidationError as exc:

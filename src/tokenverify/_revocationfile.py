@@ -90,15 +90,32 @@ def json_schema() -> dict[str, Any]:
 def load_revocations(path: str | os.PathLike[str]) -> RevocationList:
     """Read a revocations file strictly; ``ValueError`` names the first problem."""
     from ._json import loads_object
+    from ._sniff import looks_like
+    from ._text import encoded_limit, to_utf8
 
     name = os.fspath(path)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(_MAX_FILE + 1)
+            # Any encoding's worth: the limit is judged on the decoded text.
+            data = handle.read(encoded_limit(_MAX_FILE) + 1)
     except OSError as exc:
         raise ValueError(f"cannot read revocations file {name!r}: {exc.strerror}") from None
+    if len(data) > encoded_limit(_MAX_FILE):
+        raise ValueError(f"revocations file {name!r} is over 64 MiB")
+    try:
+        data = to_utf8(data)
+    except ValueError as exc:
+        raise ValueError(f"revocations file {name!r}: {exc}") from None
     if len(data) > _MAX_FILE:
         raise ValueError(f"revocations file {name!r} is over 64 MiB")
+    data = data.strip()
+    if b'"tokenverify-revocations"' not in data:
+        kind = "a checkout" if b'"SignedToken"' in data else looks_like(data)
+        if kind is not None:
+            raise ValueError(
+                f"{name!r} is not a tokenverify revocations file (format "
+                f"'tokenverify-revocations'): it looks like {kind}"
+            )
     try:
         document = loads_object(data)  # strict JSON first: duplicate names are refused
         parsed = RevocationFile.model_validate(document)

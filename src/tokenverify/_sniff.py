@@ -29,7 +29,7 @@ def looks_like(data: bytes) -> str | None:
     checkout response or token; None when it may be one."""
     head = data[:4096]
     if head.startswith(b"-----BEGIN"):
-        return "a PEM block (a key or certificate), not a checkout"
+        return "a PEM block (a key or certificate)"
     if _HTML.match(head):
         return "an HTML or XML page (perhaps an error page saved instead of the response)"
     if head.startswith(b"{"):

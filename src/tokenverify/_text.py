@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import codecs
 
-__all__ = ["to_utf8"]
+__all__ = ["encoded_limit", "to_utf8"]
 
 # UTF-32 LE's BOM begins with UTF-16 LE's, so the longer marks are tried first.
 _BOMS = (
@@ -21,6 +21,15 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+
+
+def encoded_limit(limit: int) -> int:
+    """The most bytes a text of at most ``limit`` UTF-8 bytes takes in any encoding here.
+
+    UTF-32 spends four bytes on an ASCII character, plus its BOM: a reader reads up to
+    this many raw bytes, refuses more unread, and judges ``limit`` on the decoded text.
+    """
+    return 4 * limit + len(codecs.BOM_UTF32_LE)
 
 
 def to_utf8(data: bytes) -> bytes:

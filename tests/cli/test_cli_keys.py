@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 from pathlib import Path
 from typing import Any
@@ -93,14 +94,14 @@ def _sources(
         "kms-get-public-key": (
             json.dumps(_kms_document(public)).encode(),
             [],
-            {
-                "PS256",
-                "PS384",
-                "PS512",
-                "RS256",
-                "RS384",
-                "RS512",
-            },
+            {"PS256", "PS384", "PS512"},  # PKCS#1 v1.5 only when asked (issue 8, item 5)
+        ),
+        # PowerShell's '>' writes UTF-16 LE with a BOM and CRLF line ends.
+        "kms-get-public-key-utf16": (
+            codecs.BOM_UTF16_LE
+            + json.dumps(_kms_document(public), indent=4).replace("\n", "\r\n").encode("utf-16-le"),
+            [],
+            {"PS256", "PS384", "PS512"},
         ),
         "kms-narrowed": (json.dumps(_kms_document(public)).encode(), ps384, {"PS384"}),
     }
@@ -114,6 +115,7 @@ FORMATS = [
     "jwk-with-alg",
     "jwks",
     "kms-get-public-key",
+    "kms-get-public-key-utf16",
     "kms-narrowed",
 ]
 
@@ -177,6 +179,53 @@ def test_kms_document_on_stdin_as_aws_cli_pipes_it(
     assert "  key id      arn:aws:kms:us-east-1:111122223333:key/" in listing.out
 
 
+def test_keys_add_of_kms_json_says_it_pinned_pss_and_why(
+    call_cli: RunCli, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    public = issuer.private_key.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    source = tmp_path / "kms.json"
+    source.write_text(json.dumps(_kms_document(public), indent=4))
+    keys = tmp_path / "keys.json"
+    result = call_cli("keys", "add", source, "--keys", keys, "--fingerprint", FINGERPRINT)
+    assert result.code == 0, result
+    line = result.out.splitlines()[0]
+    assert line.startswith(f"added RSA-2048 key {thumbprint(public)} for '{FINGERPRINT}': ")
+    assert "pinned PS256, PS384, PS512 (KMS SigningAlgorithms; PKCS#1 v1.5 left out" in line
+    assert "License Manager signs with RSASSA-PSS" in line
+    assert "--algorithms RS256" in line
+    assert tv.KeyRegistry.load(keys).keys(FINGERPRINT)[0].algorithms == {"PS256", "PS384", "PS512"}
+
+
+def test_keys_add_with_algorithms_pins_pkcs1_when_asked(
+    call_cli: RunCli, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    public = issuer.private_key.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    source = tmp_path / "kms.json"
+    source.write_text(json.dumps(_kms_document(public)))
+    keys = tmp_path / "keys.json"
+    result = call_cli(
+        "keys", "add", source, "--keys", keys, "--fingerprint", FINGERPRINT,
+        "--algorithms", "RS256,PS384",
+    )  # fmt: skip
+    assert result.code == 0, result
+    assert "pinned PS384, RS256 (as asked)" in result.out
+    assert tv.KeyRegistry.load(keys).keys(FINGERPRINT)[0].algorithms == {"PS384", "RS256"}
+
+
+def test_keys_add_of_a_checkout_says_it_is_one(
+    call_cli: RunCli, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    source = tmp_path / "checkout.json"
+    source.write_bytes(codecs.BOM_UTF16_LE + json.dumps(issuer.checkout()).encode("utf-16-le"))
+    keys = tmp_path / "keys.json"
+    result = call_cli("keys", "add", source, "--keys", keys, "--fingerprint", FINGERPRINT)
+    assert result.code == 2
+    assert "this is a checkout" in result.err
+    assert not keys.exists()
+
+
 def test_ec_key_needs_no_algorithms_and_lists_its_curve(call_cli: RunCli, tmp_path: Path) -> None:
     key = ec.generate_private_key(ec.SECP384R1()).public_key()
     source = tmp_path / "ec.pem"
@@ -186,7 +235,9 @@ def test_ec_key_needs_no_algorithms_and_lists_its_curve(call_cli: RunCli, tmp_pa
         )
     )
     keys = tmp_path / "keys.json"
-    assert call_cli("keys", "add", source, "--keys", keys, "--fingerprint", FINGERPRINT).code == 0
+    added = call_cli("keys", "add", source, "--keys", keys, "--fingerprint", FINGERPRINT)
+    assert added.code == 0
+    assert "pinned ES384 (the only algorithm this key type can verify)" in added.out
     listing = call_cli("keys", "list", "--keys", keys)
     assert "  key         EC P-384 [ES384]" in listing.out
 
