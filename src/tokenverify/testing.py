@@ -59,12 +59,7 @@ MetadataShape = Literal["object", "list", "api-list"]
 _METADATA_SHAPES = ("object", "list", "api-list")
 #: Label given to a test issuer's key in registries it builds.
 TEST_ISSUER_LABEL = "tokenverify test issuer (never trust in production)"
-_HASHES: dict[str, hashes.HashAlgorithm] = {
-    "256": hashes.SHA256(),
-    "384": hashes.SHA384(),
-    "512": hashes.SHA512(),
-}
-_CERTIFICATE_HASHES: dict[str, hashes.SHA256 | hashes.SHA384 | hashes.SHA512] = {
+_HASHES: dict[str, hashes.SHA256 | hashes.SHA384 | hashes.SHA512] = {
     "256": hashes.SHA256(),
     "384": hashes.SHA384(),
     "512": hashes.SHA512(),
@@ -304,7 +299,7 @@ class TestIssuer:
         key = self.private_key
         if isinstance(key, ed25519.Ed25519PrivateKey):
             return builder.sign(key, None)
-        digest = _CERTIFICATE_HASHES.get(self.algorithm[2:], hashes.SHA256())
+        digest = _HASHES.get(self.algorithm[2:], hashes.SHA256())
         if isinstance(key, rsa.RSAPrivateKey) and self.algorithm.startswith("PS"):
             pss = padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
             return builder.sign(key, digest, rsa_padding=pss)
