@@ -55,7 +55,7 @@ def test_loading_the_plugin_imports_nothing_heavy() -> None:
 
 def test_a_suite_not_using_the_fixtures_is_unaffected(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
-        test_plain=f"""
+        test_tokenverify_plain=f"""
         import sys
 
         import pytest
@@ -98,14 +98,14 @@ def test_a_suite_not_using_the_fixtures_is_unaffected(pytester: pytest.Pytester)
 
 
 def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_readme_example=readme_example())
+    pytester.makepyfile(test_tokenverify_readme_example=readme_example())
     result = pytester.runpytest("-q")
     result.assert_outcomes(passed=2)
 
 
 def test_fixtures_verify_together_and_choose_algorithms(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
-        test_fixtures="""
+        test_tokenverify_plugin_fixtures="""
         import pytest
         import tokenverify as tv
         from tokenverify.testing import PADDING_CLAIM
@@ -167,7 +167,7 @@ def test_a_conftest_may_redefine_the_issuer(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.makepyfile(
-        test_redefined="""
+        test_tokenverify_redefined="""
         import tokenverify as tv
 
 
