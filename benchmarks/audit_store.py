@@ -5,6 +5,8 @@ with 45 entitlements) and PS256 over RSA-2048 (scenario B: a ~1 KB checkout toke
 issuer names itself in the token's ``kid`` so one keys file trusts both. Signing is the
 slow part (RSA-4096: ~5 ms a token), so a store is a few hundred or thousand distinct
 signed lines repeated to the size wanted; every repeat is verified in full all the same.
+Tokens are minted with ``min_token_length=0`` (no test padding claim): the stores keep
+the sizes their baselines were measured on.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Issuers:
         """One fresh signed response of scenario ``"A"`` or ``"B"``, valid for 30 days."""
         if scenario == "A":
             return self.a.checkout(
+                min_token_length=0,
                 node_id=NODE_ID,
                 entitlements=scenario_a_entitlements(),
                 ttl=THIRTY_DAYS,
@@ -70,6 +73,7 @@ class Issuers:
                 checkout_metadata={"Mac": "0A:1B:2C:3D:4E:5F", "Hostname": "build-agent-07"},
             )
         return self.b.checkout(
+            min_token_length=0,
             node_id=NODE_ID,
             entitlements=B_ENTITLEMENTS,
             ttl=THIRTY_DAYS,
@@ -135,6 +139,7 @@ def write_history_store(folder: Path, *, seed: int = 7) -> None:
             stop = now - chance.choice([0, 0, 0, 3, 6]) * 86400
             while moment < stop:
                 response = issuer.checkout(
+                    min_token_length=0,
                     node_id=node,
                     license_arn=arn,
                     entitlements=[("Users", "10", "Count")],
@@ -150,10 +155,13 @@ def write_history_store(folder: Path, *, seed: int = 7) -> None:
     edited["EntitlementsAllowed"][0]["Value"] = "1000"
     lines[10] = json.dumps(edited, separators=(",", ":"))
     lines.insert(20, '{"SignedToken": "eyJhbGciOiJQUzM4NCJ9.e30')
-    forged = forger.checkout(node_id="build-01", license_arn=licenses["analytics-pro"], ttl=86400)
+    forged = forger.checkout(
+        min_token_length=0, node_id="build-01", license_arn=licenses["analytics-pro"], ttl=86400
+    )
     lines.insert(30, json.dumps(forged, separators=(",", ":")))
     (store / "archive-2026-11.jsonl").write_text("\n".join(lines) + "\n")
     borrowed = issuer.checkout(
+        min_token_length=0,
         node_id="edge-lon-1",
         license_arn=licenses["storage-plus"],
         entitlements=[("Users", "10", "Count")],
@@ -162,7 +170,9 @@ def write_history_store(folder: Path, *, seed: int = 7) -> None:
         checkout_metadata={"Mac": "02:42:ac:11:00:02"},
     )
     (store / "edge-lon-1.json").write_text(json.dumps(borrowed, indent=2))
-    stolen = forger.checkout(node_id="lab-7", license_arn=licenses["support"], ttl=30 * 86400)
+    stolen = forger.checkout(
+        min_token_length=0, node_id="lab-7", license_arn=licenses["support"], ttl=30 * 86400
+    )
     (store / "lab-7.json").write_text(json.dumps(stolen, indent=2))
 
 

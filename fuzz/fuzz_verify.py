@@ -82,6 +82,8 @@ RESPONSES = tuple(
         license_consumption_token="0cd7b2bc7c674573a669bea8f5b75f2d",  # noqa: S106
         entitlements=[("Users", "10", "Count"), ("Storage", "1.5", "Terabytes")],
         checkout_metadata={"Mac": "ABCDEFGHI"},
+        # Unpadded: mutations belong in the claims, not in a run of padding.
+        min_token_length=0,
     )
     for issuer in ISSUERS
 )

@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._cli_args import (
     REQUIRE_SYNTAX,
@@ -105,7 +105,9 @@ examples:
 _MINT_EPILOG = """\
 Test material only: the key is a test issuer key and every response minted carries
 "TokenverifyTestIssuer". --entitlement takes AWS CLI shorthand, Name=Users,Unit=Count,Value=10
-(repeat it; default Users 10 Count). --ttl takes 90s, 30m, 1h or 2d.
+(repeat it; default Users 10 Count). --ttl takes 90s, 30m, 1h or 2d. Tokens are padded to
+4096 characters (botocore's minimum) with a "tokenverifyTestPadding" claim; --min-length 0
+turns that off.
 
 examples:
   tokenverify mint --new-key test-issuer.pem
@@ -113,7 +115,10 @@ examples:
       --entitlement Name=Users,Unit=Count,Value=10 --ttl 1h --out checkout.json
   tokenverify mint --issuer-key test-issuer.pem --fingerprint F --borrow \\
       --metadata Mac=02:42:ac:11:00:02
-  tokenverify mint --issuer-key test-issuer.pem --fingerprint F --issued-at 2020-01-01T00:00:00Z"""
+  tokenverify mint --issuer-key test-issuer.pem --fingerprint F --issued-at 2020-01-01T00:00:00Z
+  tokenverify mint --issuer-key test-issuer.pem --fingerprint F --borrow --typ JWS --x5c 2 \\
+      --kid arn:aws:kms:us-east-1:111122223333:key/EXAMPLE --metadata Mac=m-1 \\
+      --metadata-shape api-list --claim 'licenseDetails={"tier": "pro"}'"""
 
 _CHECKOUT_EPILOG = """\
 Calls AWS License Manager with boto3 (pip install 'tokenverify[aws]'), using the usual AWS
@@ -421,7 +426,21 @@ def _add_mint_command(commands: argparse._SubParsersAction[_Parser]) -> None:
         "--fingerprint", metavar="F", help="issuer key fingerprint (its account goes into the ARN)"
     )
     mint.add_argument("--alg", choices=_ALGORITHMS, help="default: PS384 for RSA, by curve for EC")
-    mint.add_argument("--kid", help="put this kid in the JWS header")
+    mint.add_argument(
+        "--kid", help="put this kid in the JWS header (any string, e.g. a KMS key ARN)"
+    )
+    mint.add_argument(
+        "--x5c",
+        type=_mint_arg("parse_chain_length"),
+        default=0,
+        metavar="N",
+        help="put an x5c chain of N certificates of the issuer key in the header",
+    )
+    typ = mint.add_mutually_exclusive_group()
+    typ.add_argument("--typ", default="JWT", help="the header's typ (default JWT)")
+    typ.add_argument(
+        "--no-typ", dest="typ", action="store_const", const=None, help="no typ in the header"
+    )
     mint.add_argument("--node-id", metavar="N", help="nodeId to bind the checkout to")
     mint.add_argument(
         "--license-arn", metavar="A", help="default: a random ARN in the fingerprint's account"
@@ -449,9 +468,41 @@ def _add_mint_command(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="checkoutMetadata",
     )
     mint.add_argument(
+        "--metadata-shape",
+        choices=["object", "list", "api-list"],
+        default="object",
+        help="how checkoutMetadata is signed: {NAME: VALUE}, [{name, value}] or [{Name, Value}]",
+    )
+    mint.add_argument(
+        "--claim",
+        type=_mint_arg("parse_claim"),
+        action="append",
+        metavar="NAME=JSON",
+        help="add or replace a signed claim with any JSON value (NAME=null removes it)",
+    )
+    mint.add_argument(
+        "--min-length",
+        type=_mint_arg("parse_min_length"),
+        default=4096,
+        metavar="N",
+        help="pad the token to N characters (default 4096, the AWS model's minimum; 0: off)",
+    )
+    mint.add_argument(
         "--out", metavar="FILE", help="write the response here (atomically) instead of stdout"
     )
     mint.set_defaults(handler=_lazy("_cli_mint", "mint"))
+
+
+def _mint_arg(name: str) -> Callable[[str], Any]:
+    """A ``_cli_mint`` value parser, imported only when ``mint`` is run."""
+
+    def parse(text: str) -> Any:
+        from . import _cli_mint
+
+        return getattr(_cli_mint, name)(text)
+
+    parse.__name__ = name  # argparse names the type in its errors
+    return parse
 
 
 def _add_checkout_command(commands: argparse._SubParsersAction[_Parser]) -> None:

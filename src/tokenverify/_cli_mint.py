@@ -2,7 +2,13 @@
 
 Everything here is test material: keys made by ``--new-key`` are test issuer keys, and
 every minted response carries a ``TokenverifyTestIssuer`` member saying so (the signed
-payload keeps AWS's exact shape so that parsers under test see the real thing).
+payload keeps AWS's exact shape so that parsers under test see the real thing, plus the
+``tokenverifyTestPadding`` claim that brings the token to 4096 characters, the minimum of
+botocore's model; ``--min-length 0`` leaves it out).
+
+The shapes AWS may emit: ``--kid`` (any string), ``--x5c N`` (a chain of N certificates
+of the issuer key), ``--typ``/``--no-typ``, ``--metadata-shape object|list|api-list`` and
+``--claim NAME=JSON`` (any JSON value; ``null`` removes the claim).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -19,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from ._cli_output import CliError, Console
 from .testing import DEFAULT_FINGERPRINT, PrivateKey, TestIssuer
 
-__all__ = ["TEST_ISSUER_NOTE", "mint"]
+__all__ = ["TEST_ISSUER_NOTE", "mint", "parse_chain_length", "parse_claim", "parse_min_length"]
 
 #: The member added to every minted response.
 TEST_ISSUER_NOTE = (
@@ -27,6 +34,8 @@ TEST_ISSUER_NOTE = (
 )
 _CURVE_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
 _MAX_KEY_FILE = 1 << 20
+_MAX_CHAIN = 8
+_MAX_MIN_LENGTH = 64 * 1024  # the verifier's default token size limit
 
 
 def mint(args: argparse.Namespace, console: Console) -> int:
@@ -36,14 +45,28 @@ def mint(args: argparse.Namespace, console: Console) -> int:
     if args.issuer_key is None or args.fingerprint is None:
         raise CliError("mint needs --issuer-key KEY.pem and --fingerprint F (or --new-key KEY.pem)")
     issuer = _load_issuer(args.issuer_key, args.alg, args.fingerprint, args.kid)
+    metadata: list[tuple[str, str]] | None = args.metadata
+    if metadata and args.metadata_shape == "object":
+        names = [name for name, _ in metadata]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise CliError(
+                f"--metadata {repeated[0]!r} is given twice; an object holds each name once "
+                "(use --metadata-shape list or api-list to sign a repeated name)"
+            )
     response = issuer.checkout(
         node_id=args.node_id,
         entitlements=args.entitlement or [("Users", "10", "Count")],
         ttl=args.ttl,
         issued_at=args.issued_at,
         license_arn=args.license_arn,
-        checkout_metadata=dict(args.metadata) if args.metadata else None,
+        checkout_metadata=metadata or None,
+        metadata_shape=args.metadata_shape,
         borrow=args.borrow,
+        typ=args.typ,
+        x5c=args.x5c,
+        min_token_length=args.min_length,
+        claims=dict(args.claim) if args.claim else None,
     )
     response["TokenverifyTestIssuer"] = TEST_ISSUER_NOTE
     if args.out is None:
@@ -61,6 +84,43 @@ def mint(args: argparse.Namespace, console: Console) -> int:
         )
     console.error(f"note: {TEST_ISSUER_NOTE}")
     return 0
+
+
+def parse_chain_length(text: str) -> int:
+    """``--x5c``: how many certificates, 0 to 8."""
+    if not text.isascii() or not text.isdigit() or int(text) > _MAX_CHAIN:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not a number of certificates from 0 to {_MAX_CHAIN}"
+        )
+    return int(text)
+
+
+def parse_min_length(text: str) -> int:
+    """``--min-length``: characters the token is padded to, 0 (off) to 65536."""
+    if not text.isascii() or not text.isdigit() or int(text) > _MAX_MIN_LENGTH:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not a length from 0 (no padding) to {_MAX_MIN_LENGTH}"
+        )
+    return int(text)
+
+
+def parse_claim(text: str) -> tuple[str, Any]:
+    """``--claim``: ``NAME=JSON``, e.g. ``productSKU="sku-1"`` or ``licenseDetails={"a":[1]}``."""
+    name, equals, value = text.partition("=")
+    example = """(e.g. productSKU='"sku-1"' or extra='[1, {"a": null}]')"""
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not NAME=JSON {example}")
+    try:
+        decoded = json.loads(value, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"the value of claim {name[:40]!r} is not JSON ({exc}); quote strings {example}"
+        ) from None
+    return name, decoded
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _new_key(args: argparse.Namespace, console: Console) -> int:

@@ -7,18 +7,31 @@
 Tokens are signed exactly as RFC 7515/7518 say (PSS salt = hash length, ECDSA raw r||s),
 with the payload in AWS's camelCase and the response in boto3's PascalCase. Never ship a
 test issuer's key in a product: anyone holding this module can mint with it.
+
+Length: botocore's License Manager model says a SignedToken has at least 4096 characters
+(``MIN_SIGNED_TOKEN_LENGTH``), and its Stubber refuses shorter ones. AWS's sample payload
+makes about 1,100, so ``checkout`` adds one claim, ``"tokenverifyTestPadding"`` (a run of
+``.``), just long enough to reach the minimum; a token already that long gets none.
+``min_token_length=0`` turns it off. No real token carries that claim, and it is an
+unknown claim to the verifier, which tolerates unknown claims: it changes no verdict.
+``claims()`` and ``sign()`` stay exact (no padding) for tests that build tokens by hand.
+
+Shapes AWS may emit, for vendors' own tests: ``checkout(kid=..., x5c=2, typ="JWS",
+checkout_metadata=..., metadata_shape="list", claims={"anyClaim": [1, {"x": None}]})``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -26,12 +39,27 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from . import _base64url
 from ._registry import KeyRegistry
 
-__all__ = ["DEFAULT_FINGERPRINT", "TestIssuer", "format_time"]
+__all__ = [
+    "DEFAULT_FINGERPRINT",
+    "MIN_SIGNED_TOKEN_LENGTH",
+    "PADDING_CLAIM",
+    "MetadataShape",
+    "TestIssuer",
+    "format_time",
+]
 
 DEFAULT_FINGERPRINT = "aws:111122223333:Test:issuer-fingerprint"
+#: botocore's License Manager model: ``SignedToken`` has at least this many characters.
+MIN_SIGNED_TOKEN_LENGTH = 4096
+#: The test-only claim that pads a minted token to ``min_token_length``; never in a real token.
+PADDING_CLAIM = "tokenverifyTestPadding"
+#: How ``checkoutMetadata`` is signed: ``{"Mac": "..."}`` (``"object"``), or a list of
+#: ``{"name", "value"}`` (``"list"``) or of ``{"Name", "Value"}`` (``"api-list"``, the API's).
+MetadataShape = Literal["object", "list", "api-list"]
+_METADATA_SHAPES = ("object", "list", "api-list")
 #: Label given to a test issuer's key in registries it builds.
 TEST_ISSUER_LABEL = "tokenverify test issuer (never trust in production)"
-_HASHES: dict[str, hashes.HashAlgorithm] = {
+_HASHES: dict[str, hashes.SHA256 | hashes.SHA384 | hashes.SHA512] = {
     "256": hashes.SHA256(),
     "384": hashes.SHA384(),
     "512": hashes.SHA512(),
@@ -39,6 +67,9 @@ _HASHES: dict[str, hashes.HashAlgorithm] = {
 _CURVES = {"ES256": (ec.SECP256R1, 32), "ES384": (ec.SECP384R1, 48), "ES512": (ec.SECP521R1, 66)}
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 EntitlementSpec = tuple[str, str | None, str]
+MetadataSpec = Mapping[str, str] | Iterable[tuple[str, str]]
+#: ``x5c``: a number of certificates of the issuer's key, or a chain given as DER/objects.
+CertificateChain = int | Sequence[bytes | x509.Certificate]
 
 
 def format_time(moment: datetime | float) -> str:
@@ -65,6 +96,7 @@ class TestIssuer:
         self.algorithm = algorithm
         self.fingerprint = fingerprint
         self.kid = kid
+        self._chains: dict[int, list[x509.Certificate]] = {}
         self.sign_bytes(b"")  # fail now, not at first use, if key and algorithm do not fit
 
     @classmethod
@@ -158,19 +190,120 @@ class TestIssuer:
             return key.sign(signing_input)
         raise ValueError(f"a {type(key).__name__} cannot sign {alg}")
 
+    def signature_length(self) -> int:
+        """Characters of this issuer's signature segment (fixed for every JWS algorithm)."""
+        key = self.private_key
+        if isinstance(key, rsa.RSAPrivateKey):
+            size = (key.key_size + 7) // 8
+        elif isinstance(key, ec.EllipticCurvePrivateKey):
+            size = 2 * _CURVES[self.algorithm][1]
+        else:
+            size = 64
+        return _encoded_length(size)
+
+    def certificate_chain(self, length: int = 1) -> list[x509.Certificate]:
+        """``length`` X.509 certificates of this issuer's key, leaf first, the last self-signed.
+
+        Each certifies the issuer's public key, is signed by it and names the next one as
+        its issuer: a genuine chain (if a pointless one) of realistic size for ``x5c``.
+        Made once per length and kept.
+        """
+        if length < 1:
+            raise ValueError("a certificate chain has at least one certificate")
+        if length not in self._chains:
+            top = length - 1
+            self._chains[length] = [
+                self._certificate(_chain_name(level), _chain_name(min(level + 1, top)), level > 0)
+                for level in range(length)
+            ]
+        return list(self._chains[length])
+
+    def jws_header(
+        self,
+        *,
+        kid: str | None = None,
+        typ: str | None = "JWT",
+        x5c: CertificateChain = 0,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The JWS header ``checkout`` signs: ``alg``, ``typ`` (None: no ``typ``), ``kid``
+        (default the issuer's own, if any; any string, e.g. a KMS key ARN), ``x5c`` (a
+        number of certificates of the issuer's key, or a chain given as DER bytes or
+        ``x509.Certificate``; RFC 7515 base64 DER). ``overrides`` entries win; a ``None``
+        value removes one."""
+        fields: dict[str, Any] = {"alg": self.algorithm}
+        if typ is not None:
+            fields["typ"] = typ
+        if kid is not None or self.kid is not None:
+            fields["kid"] = kid if kid is not None else self.kid
+        chain = self._x5c(x5c)
+        if chain:
+            fields["x5c"] = chain
+        _merge(fields, overrides)
+        return fields
+
     def sign(
-        self, payload: Mapping[str, Any] | bytes, header: Mapping[str, Any] | None = None
+        self,
+        payload: Mapping[str, Any] | bytes,
+        header: Mapping[str, Any] | None = None,
+        *,
+        min_token_length: int = 0,
     ) -> str:
-        """A compact JWS over ``payload``. ``header`` entries override the defaults; a
-        ``None`` value removes one."""
+        """A compact JWS over ``payload``. ``header`` entries override the defaults
+        (``alg``, ``typ: JWT``, the issuer's ``kid``); a ``None`` value removes one.
+        ``min_token_length`` pads a mapping payload with ``PADDING_CLAIM`` (default: exact)."""
         fields: dict[str, Any] = {"alg": self.algorithm, "typ": "JWT"}
         if self.kid is not None:
             fields["kid"] = self.kid
         _merge(fields, header)
-        body = payload if isinstance(payload, bytes) else _compact_json(payload)
-        signing_input = f"{_base64url.encode(_compact_json(fields))}.{_base64url.encode(body)}"
+        return self._sign_exactly(fields, payload, min_token_length)
+
+    def _sign_exactly(
+        self, header: Mapping[str, Any], payload: Mapping[str, Any] | bytes, min_token_length: int
+    ) -> str:
+        header_segment = _base64url.encode(_compact_json(header))
+        if isinstance(payload, bytes):
+            body = payload
+        else:
+            body = _padded(payload, len(header_segment) + self.signature_length(), min_token_length)
+        signing_input = f"{header_segment}.{_base64url.encode(body)}"
         signature = self.sign_bytes(signing_input.encode("ascii"))
         return f"{signing_input}.{_base64url.encode(signature)}"
+
+    def _x5c(self, chain: CertificateChain) -> list[str]:
+        if isinstance(chain, int):
+            certificates: Sequence[bytes | x509.Certificate] = (
+                self.certificate_chain(chain) if chain else []
+            )
+        else:
+            certificates = chain
+        return [
+            base64.b64encode(
+                c if isinstance(c, bytes) else c.public_bytes(serialization.Encoding.DER)
+            ).decode("ascii")
+            for c in certificates
+        ]
+
+    def _certificate(self, subject: x509.Name, issuer: x509.Name, ca: bool) -> x509.Certificate:
+        now = datetime.now(UTC).replace(microsecond=0)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(self.private_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        key = self.private_key
+        if isinstance(key, ed25519.Ed25519PrivateKey):
+            return builder.sign(key, None)
+        digest = _HASHES.get(self.algorithm[2:], hashes.SHA256())
+        if isinstance(key, rsa.RSAPrivateKey) and self.algorithm.startswith("PS"):
+            pss = padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
+            return builder.sign(key, digest, rsa_padding=pss)
+        return builder.sign(key, digest)
 
     def claims(
         self,
@@ -181,10 +314,16 @@ class TestIssuer:
         issued_at: datetime | float | None = None,
         license_arn: str | None = None,
         license_consumption_token: str | None = None,
-        checkout_metadata: Mapping[str, str] | None = None,
+        checkout_metadata: MetadataSpec | None = None,
+        metadata_shape: MetadataShape = "object",
         overrides: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The camelCase payload AWS signs, in the order of AWS's sample."""
+        """The camelCase payload AWS signs, in the order of AWS's sample (never padded).
+
+        ``checkout_metadata`` (a mapping, or ``(name, value)`` pairs, which may repeat a
+        name in the list shapes) is signed in ``metadata_shape``. ``overrides`` entries
+        (any JSON value) replace or add claims; a ``None`` value removes one.
+        """
         start = _epoch(issued_at)
         account = (
             self.fingerprint.split(":")[1] if self.fingerprint.count(":") >= 3 else "111122223333"
@@ -206,7 +345,9 @@ class TestIssuer:
         if node_id is None:
             del payload["nodeId"]
         if checkout_metadata is not None:
-            payload["checkoutMetadata"] = dict(checkout_metadata)
+            payload["checkoutMetadata"] = _signed_metadata(
+                _metadata_pairs(checkout_metadata), metadata_shape
+            )
         _merge(payload, overrides)
         return payload
 
@@ -219,17 +360,29 @@ class TestIssuer:
         issued_at: datetime | float | None = None,
         license_arn: str | None = None,
         license_consumption_token: str | None = None,
-        checkout_metadata: Mapping[str, str] | None = None,
+        checkout_metadata: MetadataSpec | None = None,
+        metadata_shape: MetadataShape = "object",
         borrow: bool = False,
+        kid: str | None = None,
+        typ: str | None = "JWT",
+        x5c: CertificateChain = 0,
+        min_token_length: int = MIN_SIGNED_TOKEN_LENGTH,
         claims: Mapping[str, Any] | None = None,
         header: Mapping[str, Any] | None = None,
         envelope: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A boto3 CheckoutLicense (or, with ``borrow``, CheckoutBorrowLicense) response.
 
-        ``claims``, ``header`` and ``envelope`` override the signed payload, the JWS header
-        and the plaintext response fields; a ``None`` value removes the entry.
+        The SignedToken has at least ``min_token_length`` characters (default 4096, the
+        botocore model's minimum; 0: exactly as long as its claims make it): when shorter,
+        the claim ``PADDING_CLAIM`` is added to reach it. ``checkout_metadata`` is signed
+        in ``metadata_shape`` (``"object"``, ``"list"`` or ``"api-list"``) and always
+        returned as the API's ``CheckoutMetadata`` list. ``kid``, ``typ`` (None: none) and
+        ``x5c`` shape the JWS header as ``jws_header`` says. ``claims``, ``header`` and
+        ``envelope`` override the signed payload (any JSON values), the JWS header and the
+        plaintext response fields; a ``None`` value removes the entry.
         """
+        pairs = None if checkout_metadata is None else _metadata_pairs(checkout_metadata)
         payload = self.claims(
             node_id=node_id,
             entitlements=list(entitlements),
@@ -237,9 +390,11 @@ class TestIssuer:
             issued_at=issued_at,
             license_arn=license_arn,
             license_consumption_token=license_consumption_token,
-            checkout_metadata=checkout_metadata,
+            checkout_metadata=pairs,
+            metadata_shape=metadata_shape,
             overrides=claims,
         )
+        fields = self.jws_header(kid=kid, typ=typ, x5c=x5c, overrides=header)
         response: dict[str, Any] = {}
         if not borrow:
             response["CheckoutType"] = "PROVISIONAL"
@@ -254,12 +409,12 @@ class TestIssuer:
             for e in payload.get("entitlementsAllowed", [])
         ]
         response["NodeId"] = payload.get("nodeId")
-        response["SignedToken"] = self.sign(payload, header)
+        response["SignedToken"] = self._sign_exactly(fields, payload, min_token_length)
         response["IssuedAt"] = payload.get("issuedAt")
         response["Expiration"] = payload.get("expiration")
-        if borrow or checkout_metadata is not None:
+        if borrow or pairs is not None:
             response["CheckoutMetadata"] = [
-                {"Name": name, "Value": value} for name, value in (checkout_metadata or {}).items()
+                {"Name": name, "Value": value} for name, value in pairs or []
             ]
         response = {name: value for name, value in response.items() if value is not None}
         _merge(response, envelope)
@@ -281,6 +436,56 @@ def _merge(target: dict[str, Any], overrides: Mapping[str, Any] | None) -> None:
             target.pop(name, None)
         else:
             target[name] = value
+
+
+def _metadata_pairs(metadata: MetadataSpec) -> list[tuple[str, str]]:
+    if isinstance(metadata, Mapping):
+        return [(str(name), str(value)) for name, value in metadata.items()]
+    return [(str(name), str(value)) for name, value in metadata]
+
+
+def _signed_metadata(pairs: list[tuple[str, str]], shape: MetadataShape) -> Any:
+    if shape == "object":
+        names = [name for name, _ in pairs]
+        if len(set(names)) != len(names):
+            raise ValueError("an object cannot repeat a metadata name; use a list shape")
+        return dict(pairs)
+    if shape == "list":
+        return [{"name": name, "value": value} for name, value in pairs]
+    if shape == "api-list":
+        return [{"Name": name, "Value": value} for name, value in pairs]
+    raise ValueError(f"metadata_shape must be one of {', '.join(_METADATA_SHAPES)}, not {shape!r}")
+
+
+def _padded(payload: Mapping[str, Any], fixed_characters: int, minimum: int) -> bytes:
+    """The payload's JSON, with ``PADDING_CLAIM`` added when the token would be shorter
+    than ``minimum``; ``fixed_characters`` is the header and signature segments' length."""
+    body = _compact_json(payload)
+    if fixed_characters + 2 + _encoded_length(len(body)) >= minimum:
+        return body
+    bare = _compact_json({**payload, PADDING_CLAIM: ""})
+    wanted = minimum - fixed_characters - 2  # characters of the payload segment
+    size = max(len(bare), wanted * 3 // 4)
+    while _encoded_length(size) < wanted:
+        size += 1
+    # "." is one byte that JSON never escapes: the claim adds exactly what it is long.
+    return _compact_json({**payload, PADDING_CLAIM: "." * (size - len(bare))})
+
+
+def _encoded_length(size: int) -> int:
+    """Characters of unpadded base64url for ``size`` bytes."""
+    return (4 * size + 2) // 3
+
+
+def _chain_name(level: int) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "tokenverify test issuer"),
+            x509.NameAttribute(
+                x509.NameOID.COMMON_NAME, "leaf" if level == 0 else f"test CA {level}"
+            ),
+        ]
+    )
 
 
 def _compact_json(value: Mapping[str, Any]) -> bytes:

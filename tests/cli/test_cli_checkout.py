@@ -20,7 +20,7 @@ from botocore.stub import ANY, Stubber  # type: ignore[import-untyped]
 
 import tokenverify as tv
 from tokenverify import _cli_checkout, aws
-from tokenverify.testing import TestIssuer
+from tokenverify.testing import MIN_SIGNED_TOKEN_LENGTH, TestIssuer
 
 from .support import FINGERPRINT, NODE, RunCli, assert_one_line_error
 
@@ -29,23 +29,15 @@ SKU = "prod-sku-1"
 
 
 def _response(issuer: TestIssuer, *, borrow: bool, **overrides: Any) -> dict[str, Any]:
-    """An AWS-shaped response whose token meets the model's 4096-character minimum."""
-    flags = 0
-    while True:
-        entitlements = [("Users", "1", "Count")] + [
-            (f"Feature-{n:03}", None, "None") for n in range(flags)
-        ]
-        fields: dict[str, Any] = {
-            "node_id": NODE,
-            "entitlements": entitlements,
-            "license_arn": ARN,
-            "borrow": borrow,
-        }
-        fields.update(overrides)
-        response = issuer.checkout(**fields)
-        if len(response["SignedToken"]) >= 4096:
-            return response
-        flags += 10
+    """TestIssuer's own output, unpadded by us: it meets the model's 4096-character minimum."""
+    fields: dict[str, Any] = {
+        "node_id": NODE,
+        "entitlements": [("Users", "1", "Count")],
+        "license_arn": ARN,
+        "borrow": borrow,
+    }
+    fields.update(overrides)
+    return issuer.checkout(**fields)
 
 
 @pytest.fixture
@@ -81,6 +73,24 @@ def _borrow_request(**extra: Any) -> dict[str, Any]:
         "NodeId": NODE,
         **extra,
     }
+
+
+def test_stubber_accepts_test_issuer_output_and_refuses_it_unpadded(
+    client: Any, issuer: TestIssuer
+) -> None:
+    """Pins the default: botocore validates SignedToken's minimum length on stubbed responses."""
+    from botocore.exceptions import ParamValidationError  # type: ignore[import-untyped]
+
+    with Stubber(client) as stub:
+        for borrow in (False, True):
+            response = issuer.checkout(borrow=borrow)
+            assert len(response["SignedToken"]) >= MIN_SIGNED_TOKEN_LENGTH
+            stub.add_response(_OPERATION[borrow], response)
+        with pytest.raises(ParamValidationError, match="Invalid length for parameter SignedToken"):
+            stub.add_response("checkout_license", issuer.checkout(min_token_length=0))
+
+
+_OPERATION = {False: "checkout_license", True: "checkout_borrow_license"}
 
 
 # -- the library helpers -------------------------------------------------------------------

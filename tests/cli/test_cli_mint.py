@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography import x509
 
 import tokenverify as tv
 from tokenverify._cli_mint import TEST_ISSUER_NOTE
 from tokenverify._times import parse_iso8601
-from tokenverify.testing import TestIssuer
+from tokenverify.testing import MIN_SIGNED_TOKEN_LENGTH, PADDING_CLAIM, TestIssuer
 
 from .support import FINGERPRINT, RunCli, assert_one_line_error
 
@@ -266,5 +269,111 @@ def test_bad_mint_arguments_are_exit_2(
         "{nofolder}": str(tmp_path / "no" / "such" / "out.json"),
     }
     result = call_cli("mint", *[places.get(flag, flag) for flag in flags])
+    assert_one_line_error(result)
+    assert problem in result.err
+
+
+def _decoded(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    header, payload, _ = token.split(".")
+    return (
+        json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))),
+        json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))),
+    )
+
+
+def test_minted_tokens_reach_the_model_minimum_unless_told_not_to(
+    call_cli: RunCli, issuer: TestIssuer, cli_files: Path
+) -> None:
+    key = ["--issuer-key", cli_files / "issuer.pem", "--fingerprint", FINGERPRINT]
+    default = call_cli("mint", *key).json()
+    _, payload = _decoded(default["SignedToken"])
+    assert len(default["SignedToken"]) in (MIN_SIGNED_TOKEN_LENGTH, MIN_SIGNED_TOKEN_LENGTH + 1)
+    assert set(payload[PADDING_CLAIM]) == {"."}
+    tv.Verifier(issuer.registry()).verify(default)
+
+    exact = call_cli("mint", *key, "--min-length", "0").json()
+    assert PADDING_CLAIM not in _decoded(exact["SignedToken"])[1]
+    assert len(exact["SignedToken"]) < 1500
+
+    longer = call_cli("mint", *key, "--min-length", "6000").json()
+    assert 6000 <= len(longer["SignedToken"]) <= 6001
+    tv.Verifier(issuer.registry()).verify(longer)
+
+
+def test_mint_shapes_header_and_claims(
+    call_cli: RunCli, issuer: TestIssuer, cli_files: Path
+) -> None:
+    arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    minted = call_cli(
+        "mint",
+        "--issuer-key",
+        cli_files / "issuer.pem",
+        "--fingerprint",
+        FINGERPRINT,
+        "--kid",
+        arn,
+        "--x5c",
+        "1",
+        "--typ",
+        "JWS",
+        "--borrow",
+        "--metadata",
+        "Mac=m-1",
+        "--metadata",
+        "Mac=m-2",
+        "--metadata-shape",
+        "api-list",
+        "--claim",
+        'licenseDetails={"tier": "pro", "seats": [1, 2.5, null, true]}',
+        "--claim",
+        'productSKU="sku-1"',
+        "--claim",
+        "nodeId=null",
+    )
+    assert minted.code == 0, minted
+    response = minted.json()
+    header, payload = _decoded(response["SignedToken"])
+    assert header["kid"] == arn
+    assert header["typ"] == "JWS"
+    (certificate,) = (x509.load_der_x509_certificate(base64.b64decode(c)) for c in header["x5c"])
+    assert certificate.public_key() == issuer.private_key.public_key()
+    assert payload["checkoutMetadata"] == [
+        {"Name": "Mac", "Value": "m-1"},
+        {"Name": "Mac", "Value": "m-2"},
+    ]
+    assert response["CheckoutMetadata"] == payload["checkoutMetadata"]
+    assert payload["licenseDetails"] == {"tier": "pro", "seats": [1, 2.5, None, True]}
+    assert payload["productSKU"] == "sku-1"
+    assert "nodeId" not in payload
+    assert "NodeId" not in response
+
+    untyped = call_cli(
+        "mint", "--issuer-key", cli_files / "issuer.pem", "--fingerprint", FINGERPRINT, "--no-typ"
+    ).json()
+    assert _decoded(untyped["SignedToken"])[0] == {"alg": "PS384"}
+    tv.Verifier(issuer.registry()).verify(untyped)
+
+
+@pytest.mark.parametrize(
+    ("flags", "problem"),
+    [
+        (["--x5c", "9"], "from 0 to 8"),
+        (["--x5c", "-1"], "argument --x5c"),
+        (["--min-length", "70000"], "argument --min-length"),
+        (["--min-length", "four"], "argument --min-length"),
+        (["--claim", "novalue"], "NAME=JSON"),
+        (["--claim", "sku=bare words"], "is not JSON"),
+        (["--claim", "n=NaN"], "is not JSON"),
+        (["--typ", "JWS", "--no-typ"], "not allowed with"),
+        (["--metadata-shape", "tuple"], "argument --metadata-shape"),
+        (["--metadata", "a=1", "--metadata", "a=2"], "given twice"),
+    ],
+)
+def test_bad_shape_flags_are_exit_2(
+    call_cli: RunCli, cli_files: Path, flags: list[str], problem: str
+) -> None:
+    result = call_cli(
+        "mint", "--issuer-key", cli_files / "issuer.pem", "--fingerprint", FINGERPRINT, *flags
+    )
     assert_one_line_error(result)
     assert problem in result.err
