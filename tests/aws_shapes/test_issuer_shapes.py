@@ -1,9 +1,8 @@
 """``TestIssuer`` mints every shape AWS may emit, at the length AWS's model demands.
 
 Each shape is minted, then decoded here by hand (not by tokenverify) and its exact
-structure asserted; then verified. Verifications marked ``xfail(strict=True)`` are shapes
-the verifier accepts only once the rest of issue 8 is merged (kid fallback, header limit,
-any typ, checkoutMetadata as a list): the marks go when those parts land.
+structure asserted; then verified (kid unknown to the registry, an ``x5c`` chain, any
+``typ``, checkoutMetadata as a list: every shape the verifier accepts).
 """
 
 from __future__ import annotations
@@ -38,18 +37,6 @@ AWS_SAMPLE_CLAIMS = [
     "issuedAt",
     "expiration",
 ]
-NEEDS_KID = pytest.mark.xfail(
-    strict=True, raises=tv.TokenRejected, reason="needs issue 8 kid fallback"
-)
-NEEDS_HEADER_LIMIT = pytest.mark.xfail(
-    strict=True, raises=tv.TokenRejected, reason="needs issue 8 header limit >= 16 KiB"
-)
-NEEDS_TYP = pytest.mark.xfail(
-    strict=True, raises=tv.TokenRejected, reason="needs issue 8 any typ string"
-)
-NEEDS_METADATA_LIST = pytest.mark.xfail(
-    strict=True, raises=tv.TokenRejected, reason="needs issue 8 checkoutMetadata as a list"
-)
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +159,6 @@ def test_kid_the_registry_knows_verifies(rsa2048: TestIssuer) -> None:
     assert checkout.header["kid"] == KMS_ARN
 
 
-@NEEDS_KID
 def test_kid_unknown_to_a_pem_registry_verifies(rsa2048: TestIssuer) -> None:
     tv.Verifier(pem_registry(rsa2048)).verify(rsa2048.checkout(kid=KMS_ARN))
 
@@ -208,7 +194,6 @@ def test_x5c_of_one_rsa4096_certificate_verifies(rsa4096: TestIssuer) -> None:
     assert len(checkout.header["x5c"]) == 1
 
 
-@NEEDS_HEADER_LIMIT
 def test_x5c_chain_of_three_rsa4096_certificates_verifies(rsa4096: TestIssuer) -> None:
     tv.Verifier(rsa4096.registry()).verify(rsa4096.checkout(x5c=3))
 
@@ -227,7 +212,6 @@ def test_typ_main_accepts_verifies(eddsa: TestIssuer, typ: str | None) -> None:
     tv.Verifier(eddsa.registry()).verify(eddsa.checkout(typ=typ))
 
 
-@NEEDS_TYP
 def test_typ_jws_verifies(eddsa: TestIssuer) -> None:
     tv.Verifier(eddsa.registry()).verify(eddsa.checkout(typ="JWS"))
 
@@ -276,7 +260,6 @@ def test_metadata_object_verifies(es256: TestIssuer) -> None:
     assert dict(checkout.checkout_metadata) == METADATA
 
 
-@NEEDS_METADATA_LIST
 @pytest.mark.parametrize("shape", ["list", "api-list"])
 def test_metadata_list_verifies(es256: TestIssuer, shape: MetadataShape) -> None:
     checkout = tv.Verifier(es256.registry()).verify(
