@@ -304,12 +304,12 @@ def test_unwritable_state_fails_closed(
 
 
 def test_unlockable_state_fails_closed(guard_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokenverify import _clock
+    from tokenverify import _files
 
-    def no_lock(handle: object) -> None:
+    def no_lock(descriptor: int) -> None:
         raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
 
-    monkeypatch.setattr(_clock, "_lock", no_lock)
+    monkeypatch.setattr(_files, "_lock", no_lock)
     rejection = rollback(lambda: tv.ClockGuard(guard_path).observe(T0, T0, LEEWAY))
     assert "cannot be locked or updated" in rejection.description
 
