@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 import tokenverify as tv
-from tokenverify import _files
 from tokenverify._files import (
     NotRegularFile,
     exclusive_lock,
@@ -150,7 +149,7 @@ def test_a_full_disk_names_the_target_and_leaves_no_temporary(
     def disk_full(descriptor: int) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(_files.os, "fsync", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(OSError, match="No space left") as caught:
         write_atomically(target, b"new")
     assert caught.value.errno == errno.ENOSPC

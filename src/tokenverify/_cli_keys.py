@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ._cli_output import CliError, Console, format_time
 from ._errors import InvalidKey
+from ._files import read_regular_file
 from ._keys import RegisteredKey
 from ._registry import KeyRegistry
 
@@ -263,8 +264,8 @@ def _read(path: str, what: str, limit: int) -> bytes:
         data = sys.stdin.buffer.read(limit + 1)
     else:
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(limit + 1)
+            # A FIFO or device is refused, not read (it could block for ever).
+            data = read_regular_file(path, limit)
         except OSError as exc:
             raise CliError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
     if len(data) > limit:

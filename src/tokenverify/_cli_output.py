@@ -1,23 +1,34 @@
 """How the command line talks: colour (or not), one-line errors, remedies, durations.
 
+Every value a token, key file or file name carries is shown through
+``_display.printable`` (re-exported here as :func:`printable`), whatever the TTY state:
+a CR, an escape sequence or a bidi override in a signed claim, a key label or a file
+name is printed as ``\\r``, ``\\x1b``, ``\\u202e``, never sent to the terminal raw.
+Error lines go through :func:`one_line`. Machine formats (``--json``) stay exact.
+
 Imports nothing heavy: the human ``verify`` path must stay as quick as the library.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
+from ._display import printable
 from ._errors import Reason
 
 __all__ = [
     "REMEDIES",
     "CliError",
     "Console",
+    "describe_os_error",
     "format_duration",
     "format_time",
+    "one_line",
+    "printable",
 ]
 
 #: What to do about each rejection, printed on stderr after the reason (exit code 1).
@@ -122,6 +133,49 @@ def _wants_colour(mode: str, stream: TextIO) -> bool:
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def one_line(text: str) -> str:
+    """An error message as one line with nothing that drives a terminal.
+
+    Runs of whitespace (newlines included) become one space, as before; if anything
+    non-printable remains (an escape sequence, a bidi control), the line is escaped with
+    ``printable``. Values are mostly quoted with ``repr()`` already, which is printable
+    and left as it is.
+    """
+    line = " ".join(text.split())
+    return line if line.isprintable() else printable(line)
+
+
+#: What to do about the errors a file system gives, by errno.
+_OS_ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space (or use another folder), then run again",
+    errno.EDQUOT: "the disk quota is used up: free some space, then run again",
+    errno.EROFS: "the file system is read-only: use a writable folder",
+    errno.EACCES: "permission denied: check the permissions of the file and its folder",
+    errno.EPERM: "not permitted: check the permissions of the file and its folder",
+    errno.ENOENT: "no such file or folder: check the path (was it moved or deleted?)",
+    errno.ENOTDIR: "a part of the path is not a folder: check the path",
+    errno.EISDIR: "it is a folder: name a file",
+    errno.ELOOP: "a symbolic link where none may be (or a loop of them): name the file itself",
+    errno.EIO: "input/output error: the disk or network mount may be failing",
+}
+
+
+def describe_os_error(exc: OSError, *, what: str | None = None) -> str:
+    """``'FILE': <the error>; <what to do>`` for an OSError at the edge.
+
+    ``what`` names a stream instead (``standard output``) when the error has no file.
+    """
+    if what is not None:
+        subject = f"cannot write to {what}"
+    elif exc.filename is not None:
+        subject = repr(os.fsdecode(exc.filename))
+    else:
+        subject = "a file or stream"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    advice = _OS_ADVICE.get(exc.errno) if exc.errno is not None else None
+    return f"{subject}: {reason}" + (f"; {advice}" if advice else "")
 
 
 def format_time(moment: datetime) -> str:

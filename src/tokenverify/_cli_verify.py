@@ -20,6 +20,7 @@ from . import _json
 from ._cli_keys import key_type, load_trust
 from ._cli_output import REMEDIES, CliError, Console, format_duration, format_time
 from ._errors import Reason, TokenRejected
+from ._files import read_regular_file
 from ._input import read_input
 from ._keys import RegisteredKey
 from ._policy import Policy
@@ -45,8 +46,8 @@ def read_source(path: str) -> bytes:
             raise CliError("no input: pass a FILE, or pipe a checkout into stdin")
         return sys.stdin.buffer.read(_MAX_DOCUMENT + 1)
     try:
-        with open(path, "rb") as handle:
-            return handle.read(_MAX_DOCUMENT + 1)
+        # A FIFO or device named as FILE is refused, not read (it could block for ever).
+        return read_regular_file(path, _MAX_DOCUMENT)
     except OSError as exc:
         raise CliError(f"cannot read {path!r}: {exc.strerror or exc}") from None
 

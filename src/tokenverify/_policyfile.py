@@ -29,6 +29,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from . import _json
+from ._files import read_regular_file
 from ._policy import Policy, Requirement
 
 __all__ = ["PolicyFile", "RequirementEntry", "json_schema", "load_policy_file"]
@@ -163,12 +165,17 @@ def load_policy_file(path: str | os.PathLike[str]) -> PolicyFile:
     """Read and check a policy file; ``ValueError`` names the first problem on one line."""
     name = os.fspath(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(_MAX_POLICY_FILE + 1)
+        data = read_regular_file(path, _MAX_POLICY_FILE)  # never blocks on a FIFO
     except OSError as exc:
         raise ValueError(f"cannot read policy file {name!r}: {exc.strerror or exc}") from None
     if len(data) > _MAX_POLICY_FILE:
         raise ValueError(f"policy file {name!r} is over 1 MiB")
+    try:
+        # Strict JSON first (UTF-8, no NaN, bounded nesting, and no duplicate member
+        # names: pydantic alone would let the last of two "node_id"s win).
+        _json.loads_object(data)
+    except ValueError as exc:
+        raise ValueError(f"policy file {name!r}: (top level): {exc}") from None
     try:
         return PolicyFile.model_validate_json(data)
     except ValidationError as exc:

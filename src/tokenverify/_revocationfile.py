@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from ._files import read_regular_file
 from ._revocation import Revocation, RevocationList, check_identifier
 
 __all__ = ["RevocationEntry", "RevocationFile", "json_schema", "load_revocations"]
@@ -93,8 +94,7 @@ def load_revocations(path: str | os.PathLike[str]) -> RevocationList:
 
     name = os.fspath(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(_MAX_FILE + 1)
+        data = read_regular_file(path, _MAX_FILE)  # never blocks on a FIFO
     except OSError as exc:
         raise ValueError(f"cannot read revocations file {name!r}: {exc.strerror}") from None
     if len(data) > _MAX_FILE:
