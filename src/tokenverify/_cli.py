@@ -31,7 +31,7 @@ from ._cli_args import (
     parse_requirement,
     parse_time,
 )
-from ._cli_output import CliError, Console, describe_os_error, one_line
+from ._cli_output import CliError, Console, StreamError, describe_os_error, one_line
 
 if TYPE_CHECKING:
     from ._registry import KeyRegistry
@@ -220,7 +220,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except OSError as exc:
         if args.debug:
             traceback.print_exc()
-        console.error(f"tokenverify: error: {one_line(describe_os_error(exc))}")
+        stream = exc.stream if isinstance(exc, StreamError) else None
+        if stream is not None:
+            _silence_stdout()
+        console.error(f"tokenverify: error: {one_line(describe_os_error(exc, what=stream))}")
         return 2
     except Exception as exc:
         if args.debug:

@@ -24,10 +24,12 @@ __all__ = [
     "REMEDIES",
     "CliError",
     "Console",
+    "StreamError",
     "describe_os_error",
     "format_duration",
     "format_time",
     "one_line",
+    "os_error_reason",
     "printable",
 ]
 
@@ -92,6 +94,14 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
+class StreamError(OSError):
+    """Writing to standard output or error failed (full disk, closed terminal)."""
+
+    def __init__(self, error: OSError, stream: str) -> None:
+        super().__init__(error.errno, error.strerror or str(error))
+        self.stream = stream
+
+
 class Console:
     """stdout and stderr, with colour only where it will be read by a person.
 
@@ -108,8 +118,13 @@ class Console:
         self._colour_err = _wants_colour(mode, self.err)
 
     def print(self, text: str = "") -> None:
-        """A line on stdout."""
-        print(text, file=self.out)
+        """A line on stdout; ``StreamError`` if it cannot be written (not a broken pipe)."""
+        try:
+            print(text, file=self.out)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StreamError(exc, "standard output") from exc
 
     def error(self, text: str) -> None:
         """A line on stderr."""
@@ -173,9 +188,14 @@ def describe_os_error(exc: OSError, *, what: str | None = None) -> str:
         subject = repr(os.fsdecode(exc.filename))
     else:
         subject = "a file or stream"
+    return f"{subject}: {os_error_reason(exc)}"
+
+
+def os_error_reason(exc: OSError) -> str:
+    """``<the error>; <what to do>``, without the file name."""
     reason = exc.strerror or str(exc) or type(exc).__name__
     advice = _OS_ADVICE.get(exc.errno) if exc.errno is not None else None
-    return f"{subject}: {reason}" + (f"; {advice}" if advice else "")
+    return reason + (f"; {advice}" if advice else "")
 
 
 def format_time(moment: datetime) -> str:
