@@ -347,11 +347,12 @@ def test_ctrl_c_at_any_point_is_exit_130_on_one_line(
     checkout = tmp_path / "checkout.json"
     checkout.write_text(json.dumps(issuer.checkout()))
     source = "-" if point == "stdin" else str(checkout)
-    argv: list[str | Path] = {
+    commands: dict[str, list[str | Path]] = {
         "verify": ["verify", source, "--keys", keys_file],
         "keys list": ["keys", "list", "--keys", keys_file],
         "inspect --json": ["inspect", source, "--unverified", "--json"],
-    }[command]
+    }
+    argv = commands[command]
     result = _interrupt_at(point, *argv)
     assert result.code == 130, result
     assert result.out == ""
