@@ -31,7 +31,14 @@ from ._cli_args import (
     parse_requirement,
     parse_time,
 )
-from ._cli_output import CliError, Console, StreamError, describe_os_error, one_line
+from ._cli_output import (
+    CliError,
+    Console,
+    StreamError,
+    describe_os_error,
+    one_line,
+    printable,
+)
 
 if TYPE_CHECKING:
     from ._registry import KeyRegistry
@@ -625,7 +632,7 @@ def _run_demo(args: argparse.Namespace, console: Console) -> int:
         "requirements": [{"name": "Users", "unit": "Count", "minimum": 5}],
     }
     (args.dir / "policy.json").write_text(json.dumps(policy, indent=2) + "\n")
-    folder = args.dir
+    folder = printable(args.dir)
     keys, policy_file = f"--keys {folder}/keys.json", f"--policy {folder}/policy.json"
     console.print(f"\nAlso wrote {folder}/keys.json and {folder}/policy.json. Try:")
     console.print(f"  tokenverify verify {folder}/valid.json {keys} {policy_file}")

@@ -189,7 +189,7 @@ def _remove_keys_locked(args: argparse.Namespace, console: Console) -> int:
     _save(registry, keys_path)
     console.print(
         f"removed {removed} key{'s' if removed != 1 else ''} of {args.fingerprint!r}; "
-        f"{keys_path}: {len(registry)} key{'s' if len(registry) != 1 else ''}"
+        f"{printable(keys_path)}: {len(registry)} key{'s' if len(registry) != 1 else ''}"
     )
     return 0
 

@@ -358,3 +358,49 @@ def test_ctrl_c_at_any_point_is_exit_130_on_one_line(
     assert result.out == ""
     lines = [line for line in result.err.splitlines() if line != "reading"]
     assert lines == ["tokenverify: interrupted"], result.err
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux /proc/locks")
+def test_ctrl_c_while_waiting_for_the_keys_lock_is_exit_130_on_one_line(
+    cli_files: Path, tmp_path: Path
+) -> None:
+    """The real console script, blocked on a lock another process holds."""
+    import fcntl
+
+    keys = tmp_path / "keys.json"
+    with open(tmp_path / "keys.json.lock", "a+b") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        process = subprocess.Popen(
+            [
+                str(SCRIPT),
+                "keys",
+                "add",
+                str(cli_files / "issuer.pub.pem"),
+                "--keys",
+                str(keys),
+                "--fingerprint",
+                FINGERPRINT,
+                "--algorithms",
+                "PS384",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        # A blocked flock() shows in /proc/locks as a waiter ("->") with its PID.
+        deadline = time.monotonic() + 120
+        while f" {process.pid} " not in _lock_waiters():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the command never waited for the lock"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert out == b""
+    assert err == b"tokenverify: interrupted\n"
+    assert not keys.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.json.lock"]
+
+
+def _lock_waiters() -> str:
+    lines = Path("/proc/locks").read_text().splitlines()
+    return "\n".join(f"{line} " for line in lines if "->" in line)
