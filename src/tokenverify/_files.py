@@ -77,7 +77,7 @@ def _write(path: Path, data: bytes, mode: int | None) -> None:
     try:
         with os.fdopen(descriptor, "wb") as stream:
             wanted = mode if mode is not None else keep
-            if wanted is not None:
+            if wanted is not None and hasattr(os, "fchmod"):
                 # fchmod is not masked: an existing 0600 stays 0600, 0640 stays 0640.
                 os.fchmod(descriptor, wanted)
             stream.write(data)

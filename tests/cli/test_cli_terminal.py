@@ -255,3 +255,19 @@ def test_key_view_prints_only_printable_text_and_the_original_is_recoverable(
     rows = {line[2:14].strip(): line[14:] for line in lines if line.startswith("  ")}
     assert unescape(rows["label"]) == label
     assert unescape(rows["key id"]) == key_id
+
+
+def test_a_rejection_message_holding_raw_controls_is_escaped() -> None:
+    """Library messages quote values with repr(); the line escapes whatever is left."""
+    err = io.StringIO()
+    message = "Object contains unknown field `\x1b]52;c;eA==\x07`\n\u202eforged"
+    _cli_verify._print_rejected(
+        "c.json", tv.Reason.invalid_claims, message, Console("never", out=io.StringIO(), err=err)
+    )
+    first, remedy = err.getvalue().splitlines()
+    assert first.isprintable()
+    assert remedy.isprintable()
+    assert first == (
+        "REJECTED  c.json: invalid_claims: Object contains unknown field "
+        "`\\x1b]52;c;eA==\\x07` \\u202eforged"
+    )
