@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,7 +68,7 @@ def _write(path: Path, data: bytes, mode: int | None) -> None:
     folder = path.parent
     _remove_stale_temporaries(path)
     keep = _existing_mode(path)
-    temporary = folder / f".{path.name}{_TEMPORARY_MARK}{os.getpid()}-{secrets.token_hex(6)}"
+    temporary = folder / f".{path.name}{_TEMPORARY_MARK}{os.getpid()}-{os.urandom(6).hex()}"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY
     # os.open applies the umask to NEW_FILE_MODE as any program's open() would; the
     # umask itself is never touched.

@@ -462,3 +462,31 @@ def test_cli_without_region_or_credentials_is_exit_2_without_network(
     assert_one_line_error(no_credentials)
     assert "CheckoutLicense failed: Unable to locate credentials" in no_credentials.err
     assert not (tmp_path / "c.json").exists()
+
+
+def test_cli_checkout_output_escapes_what_the_response_and_names_carry(
+    call_cli: RunCli, stubbed_cli: Stubber, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    """Unverified (no --keys), the plaintext LicenseArn is whatever the response says."""
+    response = _response(issuer, borrow=False, envelope={"LicenseArn": f"{ARN}\x1b]52;c;eA==\x07"})
+    stubbed_cli.add_response("checkout_license", response, _checkout_request())
+    saved = tmp_path / "out\r\u202e.json"
+    result = call_cli(
+        "checkout",
+        "--sku",
+        SKU,
+        "--fingerprint",
+        FINGERPRINT,
+        "--entitlement",
+        "Name=Users,Unit=Count,Value=1",
+        "--node-id",
+        NODE,
+        "--save",
+        saved,
+    )
+    assert result.code == 0, result
+    lines = result.out.splitlines()
+    assert all(line.isprintable() for line in lines), lines
+    assert lines[0] == f"checked out {ARN}\\x1b]52;c;eA==\\x07 (CheckoutLicense)"
+    assert f"  saved     {tmp_path}/out\\r\\u202e.json (the full response" in result.out
+    assert saved.is_file()
