@@ -11,7 +11,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._cli_output import REMEDIES, CliError, Console, format_time, one_line, printable
+from ._cli_output import (
+    REMEDIES,
+    CliError,
+    Console,
+    format_time,
+    one_line,
+    os_error_reason,
+    printable,
+)
 from ._errors import TokenRejected
 from ._times import parse_iso8601
 
@@ -87,7 +95,7 @@ def checkout(args: argparse.Namespace, console: Console) -> int:
         return 1
     except OSError as exc:
         raise CliError(
-            f"checked out, but cannot save to {args.save!r}: {exc.strerror or exc}"
+            f"checked out, but cannot save to {args.save!r}: {os_error_reason(exc)}"
         ) from None
     except Exception as exc:
         raise _aws_error(exc, operation) from None

@@ -490,3 +490,43 @@ def test_cli_checkout_output_escapes_what_the_response_and_names_carry(
     assert lines[0] == f"checked out {ARN}\\x1b]52;c;eA==\\x07 (CheckoutLicense)"
     assert f"  saved     {tmp_path}/out\\r\\u202e.json (the full response" in result.out
     assert saved.is_file()
+
+
+def test_cli_checkout_on_a_full_disk_is_one_line_naming_the_file(
+    call_cli: RunCli,
+    stubbed_cli: Stubber,
+    issuer: TestIssuer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import errno
+    import os
+
+    stubbed_cli.add_response(
+        "checkout_license", _response(issuer, borrow=False), _checkout_request()
+    )
+
+    def disk_full(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    saved = tmp_path / "checkout.json"
+    result = call_cli(
+        "checkout",
+        "--sku",
+        SKU,
+        "--fingerprint",
+        FINGERPRINT,
+        "--entitlement",
+        "Name=Users,Unit=Count,Value=1",
+        "--node-id",
+        NODE,
+        "--save",
+        saved,
+    )
+    assert_one_line_error(result)
+    assert f"checked out, but cannot save to {str(saved)!r}: No space left on device; " in (
+        result.err
+    )
+    assert "free some space" in result.err
+    assert list(tmp_path.iterdir()) == []
