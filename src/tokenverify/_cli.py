@@ -180,18 +180,21 @@ def _catch_interrupts() -> signal.Handlers | Callable[..., object] | int | None:
     previous = signal.getsignal(signal.SIGINT)
     if previous is signal.SIG_IGN or previous is None:
         return None  # started with Ctrl-C ignored (nohup, a background job): keep it so
-    signal.signal(signal.SIGINT, _first_interrupt)
+    main_pid = os.getpid()
+
+    def first(signum: int, frame: object) -> None:
+        if os.getpid() == main_pid:  # not in a forked worker: its parent winds it down
+            signal.signal(signal.SIGINT, second)
+        raise KeyboardInterrupt
+
+    def second(signum: int, frame: object) -> None:
+        if os.getpid() != main_pid:
+            raise KeyboardInterrupt
+        _interrupted()
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, first)
     return previous
-
-
-def _first_interrupt(signum: int, frame: object) -> None:
-    signal.signal(signal.SIGINT, _second_interrupt)
-    raise KeyboardInterrupt
-
-
-def _second_interrupt(signum: int, frame: object) -> None:
-    _interrupted()
-    os._exit(130)
 
 
 def _interrupted() -> None:
