@@ -309,7 +309,7 @@ def _read(path: str, what: str, limit: int) -> bytes:
             # A FIFO or device is refused, not read (it could block for ever).
             data = read_regular_file(path, limit)
         except OSError as exc:
-            raise CliError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
+            raise CliError(f"cannot read {what} {path!r}: {os_error_reason(exc)}") from None
     if len(data) > limit:
         raise CliError(f"{_name(path)} is over {limit >> 20} MiB; it is not a {what}")
     return data

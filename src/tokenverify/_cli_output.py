@@ -164,16 +164,16 @@ def one_line(text: str) -> str:
 
 #: What to do about the errors a file system gives, by errno.
 _OS_ADVICE = {
-    errno.ENOSPC: "the disk is full: free some space (or use another folder), then run again",
-    errno.EDQUOT: "the disk quota is used up: free some space, then run again",
-    errno.EROFS: "the file system is read-only: use a writable folder",
-    errno.EACCES: "permission denied: check the permissions of the file and its folder",
-    errno.EPERM: "not permitted: check the permissions of the file and its folder",
-    errno.ENOENT: "no such file or folder: check the path (was it moved or deleted?)",
-    errno.ENOTDIR: "a part of the path is not a folder: check the path",
-    errno.EISDIR: "it is a folder: name a file",
-    errno.ELOOP: "a symbolic link where none may be (or a loop of them): name the file itself",
-    errno.EIO: "input/output error: the disk or network mount may be failing",
+    errno.ENOSPC: "free some space (or use another folder), then run again",
+    errno.EDQUOT: "free some space within your quota, then run again",
+    errno.EROFS: "use a writable folder",
+    errno.EACCES: "check the permissions of the file and its folder",
+    errno.EPERM: "check the permissions of the file and its folder",
+    errno.ENOENT: "check the path (was it moved or deleted?)",
+    errno.ENOTDIR: "check the path: a part of it is not a folder",
+    errno.EISDIR: "name a file, not a folder",
+    errno.ELOOP: "name the file itself, not a symbolic link",
+    errno.EIO: "the disk or network mount may be failing",
 }
 
 

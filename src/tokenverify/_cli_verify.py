@@ -25,6 +25,7 @@ from ._cli_output import (
     format_duration,
     format_time,
     one_line,
+    os_error_reason,
     printable,
 )
 from ._errors import Reason, TokenRejected
@@ -57,7 +58,7 @@ def read_source(path: str) -> bytes:
         # A FIFO or device named as FILE is refused, not read (it could block for ever).
         return read_regular_file(path, _MAX_DOCUMENT)
     except OSError as exc:
-        raise CliError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+        raise CliError(f"cannot read {path!r}: {os_error_reason(exc)}") from None
 
 
 def build_policy(args: argparse.Namespace) -> Policy:
