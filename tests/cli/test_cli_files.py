@@ -401,3 +401,37 @@ def test_ctrl_c_while_waiting_for_the_keys_lock_is_exit_130_on_one_line(
 def _lock_waiters() -> str:
     lines = Path("/proc/locks").read_text().splitlines()
     return "\n".join(f"{line} " for line in lines if "->" in line)
+
+
+def test_a_folder_that_vanishes_mid_command_is_one_line_naming_the_file(
+    call_cli: RunCli, cli_files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from tokenverify import _cli_keys
+
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    keys = folder / "keys.json"
+    real_load = _cli_keys._load_or_create
+
+    def load_then_vanish(path: Path) -> tv.KeyRegistry:
+        registry = real_load(path)
+        shutil.rmtree(folder)  # someone removes the folder while we work
+        return registry
+
+    monkeypatch.setattr(_cli_keys, "_load_or_create", load_then_vanish)
+    result = call_cli(
+        "keys",
+        "add",
+        cli_files / "issuer.pub.pem",
+        "--keys",
+        keys,
+        "--fingerprint",
+        FINGERPRINT,
+        "--algorithms",
+        "PS384",
+    )
+    assert_one_line_error(result)
+    assert f"cannot write keys file {str(keys)!r} (left as it was): No such file" in result.err
+    assert "check the path (was it moved or deleted?)" in result.err
