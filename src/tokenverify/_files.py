@@ -115,8 +115,8 @@ def _remove_stale_temporaries(path: Path) -> None:
 
 
 def _process_exists(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
+    if pid == os.getpid() or os.name == "nt":
+        return True  # on Windows os.kill(pid, 0) would terminate the process: never ask
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
