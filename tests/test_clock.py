@@ -284,6 +284,58 @@ def test_state_that_is_a_folder_is_refused(guard_path: Path) -> None:
     assert "cannot be read" in rejection.description
 
 
+_OBSERVE = textwrap.dedent(
+    """
+    import sys
+    import tokenverify as tv
+    try:
+        tv.ClockGuard(sys.argv[1]).observe(1768478400.0, 1768478400.0, 60.0)
+    except tv.TokenRejected as rejection:
+        print(rejection.reason.value, rejection.description)
+    """
+)
+
+
+@posix_only
+@pytest.mark.parametrize("special", ["fifo", "device"])
+def test_state_that_is_a_fifo_or_device_is_refused_without_blocking(
+    guard_path: Path, special: str
+) -> None:
+    """A FIFO at the state path once blocked verification for ever."""
+    guard_path.parent.mkdir(parents=True)
+    if special == "fifo":
+        os.mkfifo(guard_path)
+    else:
+        guard_path.symlink_to("/dev/zero")
+    # A subprocess with a timeout: a guard that blocked would hang the test run.
+    done = subprocess.run(
+        [sys.executable, "-c", _OBSERVE, str(guard_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, done
+    assert lines[0].startswith("clock_rollback the clock state")
+    assert "cannot be read (is a FIFO" in lines[0] or "cannot be read (is a device" in lines[0]
+    assert str(guard_path) in lines[0]
+    # Left as it was: never replaced by a fresh mark.
+    assert not guard_path.is_file()
+
+
+@posix_only
+def test_a_symlink_planted_at_the_lock_file_is_refused_not_followed(guard_path: Path) -> None:
+    guard_path.parent.mkdir(parents=True)
+    victim = guard_path.parent / "victim"
+    lock = guard_path.with_name("clock.json.lock")
+    lock.symlink_to(victim)
+    rejection = rollback(lambda: tv.ClockGuard(guard_path).observe(T0, T0, LEEWAY))
+    assert f"{lock} is a symbolic link" in rejection.description
+    assert not victim.exists()
+    assert not guard_path.exists()
+
+
 def test_unwritable_state_fails_closed(
     guard_path: Path, monkeypatch: pytest.MonkeyPatch, eddsa_issuer: TestIssuer
 ) -> None:
@@ -304,12 +356,12 @@ def test_unwritable_state_fails_closed(
 
 
 def test_unlockable_state_fails_closed(guard_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokenverify import _clock
+    from tokenverify import _files
 
-    def no_lock(handle: object) -> None:
+    def no_lock(descriptor: int) -> None:
         raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
 
-    monkeypatch.setattr(_clock, "_lock", no_lock)
+    monkeypatch.setattr(_files, "_lock", no_lock)
     rejection = rollback(lambda: tv.ClockGuard(guard_path).observe(T0, T0, LEEWAY))
     assert "cannot be locked or updated" in rejection.description
 

@@ -11,7 +11,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._cli_output import REMEDIES, CliError, Console, format_time
+from ._cli_output import (
+    REMEDIES,
+    CliError,
+    Console,
+    format_time,
+    one_line,
+    os_error_reason,
+    printable,
+)
 from ._errors import TokenRejected
 from ._times import parse_iso8601
 
@@ -80,23 +88,25 @@ def checkout(args: argparse.Namespace, console: Console) -> int:
     except TokenRejected as rejection:
         rejected = console.style("REJECTED", "red", stream="err")
         console.error(
-            f"{rejected}  {operation} response: {rejection.reason.value}: {rejection.description}"
+            f"{rejected}  {operation} response: {rejection.reason.value}: "
+            f"{one_line(rejection.description)}"
         )
         console.error(f"remedy: {REMEDIES[rejection.reason]}")
         return 1
     except OSError as exc:
         raise CliError(
-            f"checked out, but cannot save to {args.save!r}: {exc.strerror or exc}"
+            f"checked out, but cannot save to {args.save!r}: {os_error_reason(exc)}"
         ) from None
     except Exception as exc:
         raise _aws_error(exc, operation) from None
-    console.print(f"checked out {response.get('LicenseArn')} ({operation})")
-    console.print(f"  expires   {_expiry(response.get('Expiration'))}")
+    # The response is AWS's, unsigned until verified: printable() before the screen.
+    console.print(f"checked out {printable(response.get('LicenseArn'))} ({operation})")
+    console.print(f"  expires   {printable(_expiry(response.get('Expiration')))}")
     if verifier is not None:
-        console.print(f"  verified  {console.style('VALID', 'green')} with {args.keys}")
+        console.print(f"  verified  {console.style('VALID', 'green')} with {printable(args.keys)}")
     else:
         console.print("  verified  no (pass --keys to verify before saving)")
-    console.print(f"  saved     {args.save} (the full response, for carry-in)")
+    console.print(f"  saved     {printable(args.save)} (the full response, for carry-in)")
     return 0
 
 

@@ -11,13 +11,22 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from ._cli_output import CliError, Console, format_time
-from ._display import printable
+from ._cli_output import (
+    CliError,
+    Console,
+    describe_os_error,
+    format_time,
+    os_error_reason,
+    printable,
+)
 from ._errors import InvalidKey
+from ._files import exclusive_lock, read_regular_file
 from ._keys import RegisteredKey, explain_pins, load_key_source
 from ._registry import KeyRegistry
 from ._text import encoded_limit, to_utf8
@@ -70,6 +79,11 @@ def load_trust(path: str, fingerprint: str | None, algorithms: list[str] | None)
 
 def add_key(args: argparse.Namespace, console: Console) -> int:
     """``keys add``: import a public key into the keys file, atomically."""
+    with _keys_file_lock(Path(args.keys)):
+        return _add_key_locked(args, console)
+
+
+def _add_key_locked(args: argparse.Namespace, console: Console) -> int:
     keys_path = Path(args.keys)
     registry = _load_or_create(keys_path)
     source = _read(args.source, "key", _MAX_KEY_SOURCE)
@@ -139,7 +153,7 @@ def list_keys(args: argparse.Namespace, console: Console) -> int:
     """``keys list``: every key with its type, algorithms, validity and thumbprint."""
     registry = _load_keys_file(args.keys)
     if not len(registry):
-        console.print(f"no keys in {args.keys}")
+        console.print(f"no keys in {printable(args.keys)}")
         return 0
     for index, key in enumerate(registry):
         if index:
@@ -164,6 +178,11 @@ def show_keys(args: argparse.Namespace, console: Console) -> int:
 
 def remove_keys(args: argparse.Namespace, console: Console) -> int:
     """``keys remove``: forget one key (or, with ``--all``, every key of a fingerprint)."""
+    with _keys_file_lock(Path(args.keys)):
+        return _remove_keys_locked(args, console)
+
+
+def _remove_keys_locked(args: argparse.Namespace, console: Console) -> int:
     keys_path = Path(args.keys)
     registry = _load_keys_file(args.keys)
     held = registry.keys(args.fingerprint)
@@ -180,7 +199,7 @@ def remove_keys(args: argparse.Namespace, console: Console) -> int:
     _save(registry, keys_path)
     console.print(
         f"removed {removed} key{'s' if removed != 1 else ''} of {args.fingerprint!r}; "
-        f"{keys_path}: {len(registry)} key{'s' if len(registry) != 1 else ''}"
+        f"{printable(keys_path)}: {len(registry)} key{'s' if len(registry) != 1 else ''}"
     )
     return 0
 
@@ -194,14 +213,16 @@ def print_keys_schema(args: argparse.Namespace, console: Console) -> int:
 
 
 def _print_key(key: RegisteredKey, console: Console, *, pem: bool) -> None:
-    console.print(console.style(key.fingerprint, "bold"))
-    console.print(f"  key         {key_type(key)} [{', '.join(sorted(key.algorithms))}]")
-    console.print(f"  thumbprint  {key.thumbprint}")
+    # Labels, key ids and fingerprints are whatever the keys file holds: printable().
+    console.print(console.style(printable(key.fingerprint), "bold"))
+    algorithms = printable(", ".join(sorted(key.algorithms)))
+    console.print(f"  key         {key_type(key)} [{algorithms}]")
+    console.print(f"  thumbprint  {printable(key.thumbprint)}")
     console.print(f"  valid       {_validity(key)}")
     if key.label:
-        console.print(f"  label       {key.label}")
+        console.print(f"  label       {printable(key.label)}")
     if key.key_id:
-        console.print(f"  key id      {key.key_id}")
+        console.print(f"  key id      {printable(key.key_id)}")
     if pem:
         console.print(key.public_pem().rstrip("\n"))
 
@@ -264,7 +285,28 @@ def _save(registry: KeyRegistry, path: Path) -> None:
     try:
         registry.save(path)
     except OSError as exc:
-        raise CliError(f"cannot write keys file {str(path)!r}: {exc.strerror or exc}") from None
+        raise CliError(
+            f"cannot write keys file {str(path)!r} (left as it was): {os_error_reason(exc)}"
+        ) from None
+
+
+@contextmanager
+def _keys_file_lock(path: Path) -> Iterator[None]:
+    """Serialise read-modify-write of a keys file: two 'keys add' at once keep both keys.
+
+    The lock is ``KEYS.lock`` beside the file (opened without following symlinks); only
+    tokenverify's own writers take it, readers never wait.
+    """
+    if not path.parent.is_dir():
+        raise CliError(f"cannot use keys file {str(path)!r}: no folder {str(path.parent)!r}")
+    lock = path.with_name(path.name + ".lock")
+    try:
+        with exclusive_lock(lock):
+            yield
+    except OSError as exc:
+        if exc.filename != str(lock):
+            raise
+        raise CliError(f"cannot lock keys file {str(path)!r}: {describe_os_error(exc)}") from None
 
 
 def _read(path: str, what: str, limit: int) -> bytes:
@@ -274,10 +316,11 @@ def _read(path: str, what: str, limit: int) -> bytes:
         data = sys.stdin.buffer.read(encoded_limit(limit) + 1)  # any encoding
     else:
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(encoded_limit(limit) + 1)
+            # A FIFO or device is refused, not read (it could block for ever); any
+            # encoding's worth is read: the limit is judged on the decoded text.
+            data = read_regular_file(path, encoded_limit(limit))
         except OSError as exc:
-            raise CliError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
+            raise CliError(f"cannot read {what} {path!r}: {os_error_reason(exc)}") from None
     if len(data) > encoded_limit(limit):
         raise CliError(f"{_name(path)} is over {limit >> 20} MiB; it is not a {what}")
     try:

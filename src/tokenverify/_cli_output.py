@@ -1,23 +1,36 @@
 """How the command line talks: colour (or not), one-line errors, remedies, durations.
 
+Every value a token, key file or file name carries is shown through
+``_display.printable`` (re-exported here as :func:`printable`), whatever the TTY state:
+a CR, an escape sequence or a bidi override in a signed claim, a key label or a file
+name is printed as ``\\r``, ``\\x1b``, ``\\u202e``, never sent to the terminal raw.
+Error lines go through :func:`one_line`. Machine formats (``--json``) stay exact.
+
 Imports nothing heavy: the human ``verify`` path must stay as quick as the library.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
+from ._display import printable
 from ._errors import Reason
 
 __all__ = [
     "REMEDIES",
     "CliError",
     "Console",
+    "StreamError",
+    "describe_os_error",
     "format_duration",
     "format_time",
+    "one_line",
+    "os_error_reason",
+    "printable",
 ]
 
 #: What to do about each rejection, printed on stderr after the reason (exit code 1).
@@ -89,6 +102,14 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
+class StreamError(OSError):
+    """Writing to standard output or error failed (full disk, closed terminal)."""
+
+    def __init__(self, error: OSError, stream: str) -> None:
+        super().__init__(error.errno, error.strerror or str(error))
+        self.stream = stream
+
+
 class Console:
     """stdout and stderr, with colour only where it will be read by a person.
 
@@ -105,8 +126,13 @@ class Console:
         self._colour_err = _wants_colour(mode, self.err)
 
     def print(self, text: str = "") -> None:
-        """A line on stdout."""
-        print(text, file=self.out)
+        """A line on stdout; ``StreamError`` if it cannot be written (not a broken pipe)."""
+        try:
+            print(text, file=self.out)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StreamError(exc, "standard output") from exc
 
     def error(self, text: str) -> None:
         """A line on stderr."""
@@ -130,6 +156,54 @@ def _wants_colour(mode: str, stream: TextIO) -> bool:
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def one_line(text: str) -> str:
+    """An error message as one line with nothing that drives a terminal.
+
+    Runs of whitespace (newlines included) become one space, as before; if anything
+    non-printable remains (an escape sequence, a bidi control), the line is escaped with
+    ``printable``. Values are mostly quoted with ``repr()`` already, which is printable
+    and left as it is.
+    """
+    line = " ".join(text.split())
+    return line if line.isprintable() else printable(line)
+
+
+#: What to do about the errors a file system gives, by errno.
+_OS_ADVICE = {
+    errno.ENOSPC: "free some space (or use another folder), then run again",
+    errno.EDQUOT: "free some space within your quota, then run again",
+    errno.EROFS: "use a writable folder",
+    errno.EACCES: "check the permissions of the file and its folder",
+    errno.EPERM: "check the permissions of the file and its folder",
+    errno.ENOENT: "check the path (was it moved or deleted?)",
+    errno.ENOTDIR: "check the path: a part of it is not a folder",
+    errno.EISDIR: "name a file, not a folder",
+    errno.ELOOP: "name the file itself, not a symbolic link",
+    errno.EIO: "the disk or network mount may be failing",
+}
+
+
+def describe_os_error(exc: OSError, *, what: str | None = None) -> str:
+    """``'FILE': <the error>; <what to do>`` for an OSError at the edge.
+
+    ``what`` names a stream instead (``standard output``) when the error has no file.
+    """
+    if what is not None:
+        subject = f"cannot write to {what}"
+    elif exc.filename is not None:
+        subject = repr(os.fsdecode(exc.filename))
+    else:
+        subject = "a file or stream"
+    return f"{subject}: {os_error_reason(exc)}"
+
+
+def os_error_reason(exc: OSError) -> str:
+    """``<the error>; <what to do>``, without the file name."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    advice = _OS_ADVICE.get(exc.errno) if exc.errno is not None else None
+    return reason + (f"; {advice}" if advice else "")
 
 
 def format_time(moment: datetime) -> str:

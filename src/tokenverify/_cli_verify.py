@@ -18,8 +18,18 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import _json
 from ._cli_keys import key_type, load_trust
-from ._cli_output import REMEDIES, CliError, Console, format_duration, format_time
+from ._cli_output import (
+    REMEDIES,
+    CliError,
+    Console,
+    format_duration,
+    format_time,
+    one_line,
+    os_error_reason,
+    printable,
+)
 from ._errors import Reason, TokenRejected
+from ._files import read_regular_file
 from ._input import read_input
 from ._keys import RegisteredKey
 from ._policy import Policy
@@ -45,10 +55,10 @@ def read_source(path: str) -> bytes:
             raise CliError("no input: pass a FILE, or pipe a checkout into stdin")
         return sys.stdin.buffer.read(_MAX_DOCUMENT + 1)
     try:
-        with open(path, "rb") as handle:
-            return handle.read(_MAX_DOCUMENT + 1)
+        # A FIFO or device named as FILE is refused, not read (it could block for ever).
+        return read_regular_file(path, _MAX_DOCUMENT)
     except OSError as exc:
-        raise CliError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+        raise CliError(f"cannot read {path!r}: {os_error_reason(exc)}") from None
 
 
 def build_policy(args: argparse.Namespace) -> Policy:
@@ -116,7 +126,9 @@ def inspect(args: argparse.Namespace, console: Console) -> int:
         parsed = parse_compact(token, DEFAULT_MAX_TOKEN_SIZE)
     except TokenRejected as rejection:
         # Not even decodable: one line on stderr, with or without --json.
-        console.error(f"tokenverify: cannot decode {_label(args.source)}: {rejection}")
+        console.error(
+            f"tokenverify: cannot decode {_label(args.source)}: {one_line(str(rejection))}"
+        )
         return 1
     payload, payload_problem = _decode_payload(parsed)
     plaintext = _plaintext(envelope)
@@ -139,30 +151,32 @@ def inspect(args: argparse.Namespace, console: Console) -> int:
         return 0
     console.print(console.style(_UNVERIFIED_BANNER, "yellow"))
     console.print("header")
-    console.print(_indent(json.dumps(dict(parsed.header), indent=2, ensure_ascii=False)))
+    console.print(_indent(_json_text(dict(parsed.header))))
     console.print("payload")
     if payload_problem is None:
-        console.print(_indent(json.dumps(payload, indent=2, ensure_ascii=False)))
+        console.print(_indent(_json_text(payload)))
     else:
-        console.print(f"  (not shown: {payload_problem})")
+        console.print(f"  (not shown: {printable(payload_problem)})")
     console.print(f"signature  {len(parsed.signature)} bytes")
     if plaintext is not None:
         console.print("envelope (unsigned plaintext around the token)")
-        console.print(_indent(json.dumps(plaintext, indent=2, ensure_ascii=False)))
+        console.print(_indent(_json_text(plaintext)))
     if registry is not None:
         if candidates:
             for key in candidates:
                 console.print(
-                    f"key        verify would try {key_type(key)} key {key.thumbprint} "
-                    f"[{', '.join(sorted(key.algorithms))}] of {key.fingerprint!r}"
+                    f"key        verify would try {key_type(key)} key {printable(key.thumbprint)} "
+                    f"[{printable(', '.join(sorted(key.algorithms)))}] of {key.fingerprint!r}"
                     + _size_mismatch(key, len(parsed.signature))
                 )
         else:
-            console.print(f"key        no registered key would be tried: {note}")
+            console.print(f"key        no registered key would be tried: {printable(note)}")
     return 0
 
 
 def _print_valid(source: str, checkout: VerifiedCheckout, now: float, console: Console) -> None:
+    # Every value here is signed, but chosen by the licensee (nodeId, metadata,
+    # entitlement names) or the vendor: printable() keeps it from driving the terminal.
     left = checkout.expiration.timestamp() - now
     console.print(f"{console.style('VALID', 'green')}  {_label(source)}")
     rows = [
@@ -184,12 +198,12 @@ def _print_valid(source: str, checkout: VerifiedCheckout, now: float, console: C
         ("valid until", f"{format_time(checkout.expiration)} ({_time_left(left)})"),
     ]
     for name, value in rows:
-        console.print(f"  {name:<13}{value}")
+        console.print(f"  {name:<13}{printable(value)}")
 
 
 def _print_rejected(source: str, reason: Reason, message: str, console: Console) -> None:
     rejected = console.style("REJECTED", "red", stream="err")
-    console.error(f"{rejected}  {_label(source)}: {reason.value}: {message}")
+    console.error(f"{rejected}  {_label(source)}: {reason.value}: {one_line(message)}")
     console.error(f"remedy: {REMEDIES[reason]}")
 
 
@@ -275,7 +289,17 @@ def _size_mismatch(key: RegisteredKey, signature_bytes: int) -> str:
 
 
 def _label(source: str) -> str:
-    return "stdin" if source == "-" else source
+    return "stdin" if source == "-" else printable(source)
+
+
+def _json_text(value: Any) -> str:
+    """Indented JSON, each line made printable (``unescape`` gives back the JSON text).
+
+    ``json.dumps`` escapes C0 controls but leaves DEL, C1 (a CSI), bidi controls and
+    line separators raw.
+    """
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def _indent(text: str) -> str:

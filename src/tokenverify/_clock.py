@@ -17,6 +17,9 @@ refused, since damaging it is the obvious way to reset the mark.
 Updates are atomic (temporary file, fsync, rename) and serialised across processes by
 an exclusive lock on ``<path>.lock``. A state that cannot be locked or written refuses
 verification too: a mark that can no longer rise would let the clock go back to it.
+The lock file is opened without following symlinks (a link planted there is refused,
+not followed to a file of the planter's choosing), and a state path that is a FIFO,
+device or folder is refused before it is opened, so a check never blocks on it.
 """
 
 from __future__ import annotations
@@ -28,11 +31,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 from . import _json
 from ._errors import Reason, TokenRejected
-from ._files import write_atomically
+from ._files import NotRegularFile, exclusive_lock, read_regular_file, write_atomically
 from ._times import MAX_EPOCH
 
 __all__ = ["ClockGuard"]
@@ -85,6 +87,8 @@ class ClockGuard:
                 newest = max(now, signed_time) if mark is None else max(mark, now, signed_time)
                 if newest != mark:
                     self._write(newest)
+        except NotRegularFile as exc:
+            raise _untrusted(Path(exc.filename), str(exc.strerror)) from None
         except OSError as exc:
             # Fail closed: a read-only or full disk would freeze the mark where a clock
             # turned back just past it goes unnoticed.
@@ -96,8 +100,7 @@ class ClockGuard:
 
     def _read(self) -> float | None:
         try:
-            with open(self.path, "rb") as handle:
-                data = handle.read(_MAX_STATE + 1)
+            data = read_regular_file(self.path, _MAX_STATE)
         except FileNotFoundError:
             if self.require_state:
                 raise _untrusted(self.path, "is missing") from None
@@ -128,12 +131,8 @@ class ClockGuard:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a+b") as lock:
-            _lock(lock)
-            try:
-                yield
-            finally:
-                _unlock(lock)
+        with exclusive_lock(self.path.with_name(self.path.name + ".lock")):
+            yield
 
     def __repr__(self) -> str:
         return f"<ClockGuard {str(self.path)!r}>"
@@ -156,24 +155,3 @@ def _untrusted(path: Path, problem: str) -> TokenRejected:
         f"the clock state {path} {problem}, so a clock rollback cannot be ruled out; "
         "restore the file, or delete it to start a new mark (the vendor may require support)",
     )
-
-
-try:
-    import fcntl
-
-    def _lock(handle: IO[bytes]) -> None:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-
-    def _unlock(handle: IO[bytes]) -> None:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-except ImportError:  # pragma: no cover - Windows
-    import msvcrt
-
-    def _lock(handle: IO[bytes]) -> None:
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
-
-    def _unlock(handle: IO[bytes]) -> None:
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]

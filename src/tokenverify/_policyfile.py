@@ -30,6 +30,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from . import _json
+from ._files import read_regular_file
 from ._policy import Policy, Requirement
 
 __all__ = ["PolicyFile", "RequirementEntry", "json_schema", "load_policy_file"]
@@ -182,9 +184,8 @@ def load_policy_file(path: str | os.PathLike[str]) -> PolicyFile:
 
     name = os.fspath(path)
     try:
-        with open(path, "rb") as handle:
-            # Any encoding's worth: the limit is judged on the decoded text.
-            data = handle.read(encoded_limit(_MAX_POLICY_FILE) + 1)
+        # Never blocks on a FIFO; any encoding's worth: the limit is judged on the decoded text.
+        data = read_regular_file(path, encoded_limit(_MAX_POLICY_FILE))
     except OSError as exc:
         raise ValueError(f"cannot read policy file {name!r}: {exc.strerror or exc}") from None
     if len(data) > encoded_limit(_MAX_POLICY_FILE):
@@ -199,6 +200,12 @@ def load_policy_file(path: str | os.PathLike[str]) -> PolicyFile:
     kind = "a checkout" if b'"SignedToken"' in data else looks_like(data)
     if kind is not None and "policy" not in kind:
         raise ValueError(f"{name!r} is not a policy file: it looks like {kind}")
+    try:
+        # Strict JSON first (UTF-8, no NaN, bounded nesting, and no duplicate member
+        # names: pydantic alone would let the last of two "node_id"s win).
+        _json.loads_object(data)
+    except ValueError as exc:
+        raise ValueError(f"policy file {name!r}: (top level): {exc}") from None
     try:
         return PolicyFile.model_validate_json(data)
     except ValidationError as exc:

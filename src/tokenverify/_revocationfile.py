@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from ._files import read_regular_file
 from ._revocation import Revocation, RevocationList, check_identifier
 
 __all__ = ["RevocationEntry", "RevocationFile", "json_schema", "load_revocations"]
@@ -95,9 +96,8 @@ def load_revocations(path: str | os.PathLike[str]) -> RevocationList:
 
     name = os.fspath(path)
     try:
-        with open(path, "rb") as handle:
-            # Any encoding's worth: the limit is judged on the decoded text.
-            data = handle.read(encoded_limit(_MAX_FILE) + 1)
+        # Never blocks on a FIFO; any encoding's worth: the limit is judged on the decoded text.
+        data = read_regular_file(path, encoded_limit(_MAX_FILE))
     except OSError as exc:
         raise ValueError(f"cannot read revocations file {name!r}: {exc.strerror}") from None
     if len(data) > encoded_limit(_MAX_FILE):

@@ -472,3 +472,71 @@ def test_cli_without_region_or_credentials_is_exit_2_without_network(
     assert_one_line_error(no_credentials)
     assert "CheckoutLicense failed: Unable to locate credentials" in no_credentials.err
     assert not (tmp_path / "c.json").exists()
+
+
+def test_cli_checkout_output_escapes_what_the_response_and_names_carry(
+    call_cli: RunCli, stubbed_cli: Stubber, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    """Unverified (no --keys), the plaintext LicenseArn is whatever the response says."""
+    response = _response(issuer, borrow=False, envelope={"LicenseArn": f"{ARN}\x1b]52;c;eA==\x07"})
+    stubbed_cli.add_response("checkout_license", response, _checkout_request())
+    saved = tmp_path / "out\r\u202e.json"
+    result = call_cli(
+        "checkout",
+        "--sku",
+        SKU,
+        "--fingerprint",
+        FINGERPRINT,
+        "--entitlement",
+        "Name=Users,Unit=Count,Value=1",
+        "--node-id",
+        NODE,
+        "--save",
+        saved,
+    )
+    assert result.code == 0, result
+    lines = result.out.splitlines()
+    assert all(line.isprintable() for line in lines), lines
+    assert lines[0] == f"checked out {ARN}\\x1b]52;c;eA==\\x07 (CheckoutLicense)"
+    assert f"  saved     {tmp_path}/out\\r\\u202e.json (the full response" in result.out
+    assert saved.is_file()
+
+
+def test_cli_checkout_on_a_full_disk_is_one_line_naming_the_file(
+    call_cli: RunCli,
+    stubbed_cli: Stubber,
+    issuer: TestIssuer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import errno
+    import os
+
+    stubbed_cli.add_response(
+        "checkout_license", _response(issuer, borrow=False), _checkout_request()
+    )
+
+    def disk_full(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    saved = tmp_path / "checkout.json"
+    result = call_cli(
+        "checkout",
+        "--sku",
+        SKU,
+        "--fingerprint",
+        FINGERPRINT,
+        "--entitlement",
+        "Name=Users,Unit=Count,Value=1",
+        "--node-id",
+        NODE,
+        "--save",
+        saved,
+    )
+    assert_one_line_error(result)
+    assert f"checked out, but cannot save to {str(saved)!r}: No space left on device; " in (
+        result.err
+    )
+    assert "free some space" in result.err
+    assert list(tmp_path.iterdir()) == []

@@ -351,8 +351,12 @@ def test_a_second_key_under_one_fingerprint_is_rotation(
         )
     assert len(tv.KeyRegistry.load(keys).keys(FINGERPRINT)) == 2
     assert call_cli("keys", "list", "--keys", keys).out.count(FINGERPRINT) == 2
-    # No temporary files are left beside the keys file.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.json", "second.pem"]
+    # No temporary files are left beside the keys file (only the lock file of its writers).
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "keys.json",
+        "keys.json.lock",
+        "second.pem",
+    ]
 
 
 @pytest.mark.parametrize(

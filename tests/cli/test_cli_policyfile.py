@@ -251,3 +251,43 @@ def test_policy_file_metadata_and_typ_are_checked(
     )
     assert_one_line_error(result)
     assert "policy file" in result.err
+@pytest.mark.parametrize(
+    ("text", "duplicate"),
+    [
+        # Pydantic alone keeps the last: node-8 would be required, a reviewer reads node-7.
+        ('{"node_id": "node-7", "node_id": "node-8"}', "node_id"),
+        ('{"requirements": [{"name": "Users", "name": "Admins"}]}', "name"),
+        ('{"leeway": 0, "leeway": 86400}', "leeway"),
+    ],
+)
+def test_duplicate_member_names_are_refused(
+    call_cli: RunCli,
+    issuer: TestIssuer,
+    keys_file: Path,
+    tmp_path: Path,
+    text: str,
+    duplicate: str,
+) -> None:
+    policy = _write(tmp_path, text)
+    with pytest.raises(ValueError, match=f"duplicate member name '{duplicate}'"):
+        load_policy_file(policy)
+    checkout = tmp_path / "checkout.json"
+    checkout.write_text(json.dumps(issuer.checkout()))
+    result = call_cli("verify", checkout, "--keys", keys_file, "--policy", policy)
+    assert_one_line_error(result)
+    assert f"duplicate member name '{duplicate}'" in result.err
+    assert str(policy) in result.err
+
+
+def test_a_fifo_as_policy_file_is_refused_not_read(
+    call_cli: RunCli, issuer: TestIssuer, keys_file: Path, tmp_path: Path
+) -> None:
+    import os
+
+    fifo = tmp_path / "policy.json"
+    os.mkfifo(fifo)  # nobody writes it: a reader that opened it would block for ever
+    checkout = tmp_path / "checkout.json"
+    checkout.write_text(json.dumps(issuer.checkout()))
+    result = call_cli("verify", checkout, "--keys", keys_file, "--policy", fifo)
+    assert_one_line_error(result)
+    assert "is a FIFO (named pipe), not a regular file" in result.err
