@@ -33,7 +33,7 @@ from .._times import from_epoch
 from .._token import DEFAULT_MAX_TOKEN_SIZE
 from .._verifier import Verifier
 from ._record import AuditRecord, check_one, iso_utc
-from ._sources import Item, Source, SourceProblem, iter_items, parse_sources
+from ._sources import FaultHandler, Item, Source, SourceProblem, iter_items, parse_sources
 
 __all__ = ["At", "Auditor", "WorkerCrashed", "default_workers"]
 
@@ -147,15 +147,21 @@ class Auditor:
         workers: int | None = None,
         skip: Container[str] | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        on_fault: FaultHandler | None = None,
+        exclude: Iterable[str] = (),
     ) -> Iterator[AuditRecord]:
         """Audit every token of ``sources`` (see :mod:`tokenverify.audit`), in source order.
 
         Sources are checked now (:class:`SourceError`); tokens are read as the returned
         iterator is consumed. ``workers``: processes (default: one per CPU; 1 audits in
-        this process). ``skip``: ids not to audit again (``--resume``).
+        this process). ``skip``: ids not to audit again (``--resume``). ``on_fault``:
+        where what cannot be read goes (default: it is a ``malformed`` rejection).
+        ``exclude``: files never read (the audit's own output).
         """
         parsed = parse_sources(sources)
-        items = iter_items(parsed, max_token_size=self._trust.max_token_size)
+        items = iter_items(
+            parsed, max_token_size=self._trust.max_token_size, on_fault=on_fault, exclude=exclude
+        )
         return self.run_items(items, workers=workers, skip=skip, chunk_size=chunk_size)
 
     def run_items(
