@@ -48,6 +48,7 @@ __all__ = [
     "LINE_FORMATS",
     "Format",
     "OutputError",
+    "OutputFailed",
     "ResultWriter",
     "format_window",
     "open_writer",
@@ -76,6 +77,11 @@ _CSV_HEADER = (",".join(AuditRecord.__struct_fields__) + "\n").encode()
 
 class OutputError(ValueError):
     """The output cannot be written, or an existing one cannot be resumed."""
+
+
+class OutputFailed(OutputError):
+    """Writing failed once the audit had begun (disk full, read-only, folder gone...):
+    the complete lines written before stay."""
 
 
 class ResultWriter(Protocol):
@@ -214,7 +220,7 @@ class _LineSink:
                 raise  # the reader left (| head): the CLI's own exit, not a fault
             except OSError as exc:
                 self.failed = True
-                raise OutputError(f"cannot write {self.name!r}: {exc.strerror or exc}") from None
+                raise OutputFailed(f"cannot write {self.name!r}: {exc.strerror or exc}") from None
 
     def close(self) -> None:
         if not self.failed:
@@ -406,7 +412,7 @@ class _Document:
             self.temporary = None
         except OSError as exc:
             self.discard()
-            raise OutputError(
+            raise OutputFailed(
                 f"cannot write {self.path!r}: {exc.strerror or exc} (the audit is complete "
                 "but its report was not written; nothing else was changed)"
             ) from None
