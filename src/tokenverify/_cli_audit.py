@@ -185,7 +185,7 @@ def audit(args: argparse.Namespace, console: Console) -> int:
     if problems.count:
         console.error(
             f"tokenverify: error: {problems.count:,} source problem"
-            f"{'s' if problems.count > 1 else ''}: everything else was audited; "
+            f"{'s' if problems.count > 1 else ''} (listed above); everything else was audited; "
             f"{_kept(args, finished=True)}"
         )
         return 2

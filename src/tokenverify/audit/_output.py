@@ -53,6 +53,7 @@ __all__ = [
     "format_window",
     "open_writer",
     "read_results",
+    "shown_id",
     "summary_lines",
 ]
 
@@ -324,14 +325,14 @@ class _TableWriter:
         # or an escape sequence must not forge a row or drive the terminal.
         if record.ok:
             line = (
-                f"VALID     {printable(record.source)}  node "
+                f"VALID     {shown_id(record.source)}  node "
                 f"{printable(record.node_id) if record.node_id else '(none)'}  "
                 f"until {printable(record.expiration)}  {printable(record.license_arn)}"
             )
         else:
             reason = record.reason.value if record.reason is not None else "unknown"
             line = (
-                f"REJECTED  {printable(record.source)}  {reason}: "
+                f"REJECTED  {shown_id(record.source)}  {reason}: "
                 f"{printable(_one_line(record.message))}"
             )
         self.sink.add(line.encode("utf-8", "backslashreplace") + b"\n")
@@ -346,6 +347,14 @@ class _TableWriter:
 
     def abort(self) -> None:
         self.sink.abort()
+
+
+def shown_id(source: str) -> str:
+    """A source id as people see it: as it is when printable (the ids sources give always
+    are: their file names are escaped already, see :mod:`._sources`), so the table shows
+    the id the jsonl and csv hold; escaped by :func:`printable` otherwise (an id a library
+    caller made up)."""
+    return source if source.isprintable() else printable(source)
 
 
 def _one_line(text: str) -> str:
@@ -658,7 +667,7 @@ def summary_lines(summary: Summary, *, top: int = 5) -> list[str]:
             f"  duplicates   {report.duplicate_tokens:,} consumption tokens appear more than once"
         )
         for duplicate in report.duplicates[:top]:
-            where = ", ".join(printable(source) for source in duplicate.sources[:3])
+            where = ", ".join(shown_id(source) for source in duplicate.sources[:3])
             lines.append(
                 f"  {'':<12} {printable(duplicate.license_consumption_token)} "
                 f"x{duplicate.count}: {where}" + (" ..." if duplicate.count > 3 else "")
@@ -672,7 +681,7 @@ def summary_lines(summary: Summary, *, top: int = 5) -> list[str]:
         f"{_time(expiring.reference)}"
     )
     for token in expiring.soonest[:top]:
-        lines.append(f"  {'':<12} {_time(token.expiration)}  {printable(token.source)}")
+        lines.append(f"  {'':<12} {_time(token.expiration)}  {shown_id(token.source)}")
     return lines
 
 

@@ -672,10 +672,15 @@ def _parquet_items(source: ParquetSource, limit: int, faults: _Faults) -> Iterat
     row = 0
     try:
         parquet = _parquet_file(source.path)
-        for batch in parquet.iter_batches(columns=[source.column], batch_size=4096):
-            for value in batch.column(0).to_pylist():
-                row += 1
-                yield f"{label}:{row}", _cell_payload(value, source.column, limit)
+        # One row group at a time: a corrupt page then costs only its own group's rows.
+        for group in range(parquet.num_row_groups):
+            batches = parquet.iter_batches(
+                columns=[source.column], batch_size=4096, row_groups=[group]
+            )
+            for batch in batches:
+                for value in batch.column(0).to_pylist():
+                    row += 1
+                    yield f"{label}:{row}", _cell_payload(value, source.column, limit)
     except (SourceError, OSError, ValueError) as exc:  # pyarrow's errors are among these
         # A corrupt page: the rows before it stand, the rest is one fault.
         fault = faults(label, f"reading stopped after row {row}: {_one_line(str(exc))}")
