@@ -16,6 +16,7 @@ import math
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.process
+import multiprocessing.resource_tracker
 import multiprocessing.util
 import os
 import queue
@@ -455,6 +456,8 @@ def _pool_run(
             state["sent"] += 1
 
     try:
+        # Started first, on its own terms: its start unblocks SIGINT again.
+        multiprocessing.resource_tracker.ensure_running()
         with _interrupts_held():
             _claim_pool_folder()
             for _ in range(workers):
