@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tokenverify.audit import read_results
 from tokenverify.audit._sources import path_id, split_id_path, unescape_id
@@ -69,6 +71,29 @@ def test_ids_are_printable_and_map_back_to_the_file() -> None:
         assert unescape_id(source) == name
     assert path_id("./x//y/") == "x/y"
     assert path_id(b"caf\xe9") == "caf\\udce9"
+
+
+@given(st.text(st.characters(codec="utf-8"), min_size=1) | st.binary(min_size=1).map(os.fsdecode))
+def test_any_file_name_gets_a_printable_id_that_gives_it_back(name: str) -> None:
+    name = name.replace("/", "_").replace("\x00", "_")
+    source = path_id(name)
+    assert source.isprintable()
+    source.encode("utf-8")
+    assert ":" not in source.replace("\\:", "")  # a bare ':' is the separator only
+    assert split_id_path(f"{source}:7") == (source, ":7")
+    assert os.fsencode(unescape_id(source)) == os.fsencode(name)
+
+
+def test_a_table_and_a_file_that_would_share_ids_are_refused(store: Store, tmp_path: Path) -> None:
+    database = tmp_path / "c.db"
+    _sqlite_store(database, _tokens(store), 2)
+    shutil.copy(store.root / "archive.jsonl", tmp_path / "checkouts")
+    result = _audit(
+        store, tmp_path, "sqlite:///c.db?table=checkouts&column=response", "checkouts",
+        "--format", "jsonl",
+    )  # fmt: skip
+    assert result.code == 2, result
+    assert "would give their items the same ids" in result.err
 
 
 def test_a_file_name_that_is_not_utf8_audits_writes_csv_and_resumes(

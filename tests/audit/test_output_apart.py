@@ -80,7 +80,7 @@ def test_an_output_inside_an_audited_folder_is_refused(store: Store, tmp_path: P
     # skips a file it is told is the output.
     (tmp_path / "store" / "audit.jsonl").write_text('{"source": "x"}\n')
     items = iter_items(
-        parse_sources([tmp_path / "store"]), exclude=[tmp_path / "store/audit.jsonl"]
+        parse_sources([tmp_path / "store"]), exclude=[str(tmp_path / "store/audit.jsonl")]
     )
     assert not any("audit.jsonl" in source for source, _ in items)
 

@@ -231,7 +231,33 @@ def parse_sources(specs: Iterable[str | os.PathLike[str] | Source]) -> list[Sour
             f"table {repeated[0]!r} is named by two SQLite sources; their ids "
             "(table:rowid) would collide"
         )
+    _check_prefixes_apart(sources)
     return sources
+
+
+def _check_prefixes_apart(sources: Sequence[Source]) -> None:
+    # Ids are "prefix:number": a table named like a file given by name (or like a path
+    # inside a given folder, or "stdin") would give two items one id.
+    tables = {id_text(s.table): s.table for s in sources if isinstance(s, SqliteSource)}
+    if not tables:
+        return
+    for source in sources:
+        if isinstance(source, SqliteSource):
+            continue
+        if isinstance(source, StdinSource):
+            clash = "stdin" if "stdin" in tables else None
+        elif isinstance(source, DirectorySource):
+            folder = path_id(source.path).rstrip("/") + "/"
+            clash = next((t for t in tables if t.startswith(folder)), None)
+        else:
+            label = path_id(source.path)
+            clash = label if label in tables else None
+        if clash is not None:
+            raise SourceError(
+                f"the SQLite table {tables[clash]!r} and the source "
+                f"{'-' if isinstance(source, StdinSource) else source.path!r} would give "
+                "their items the same ids; audit them in two runs"
+            )
 
 
 def parse_source(spec: str | os.PathLike[str]) -> Source:
