@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokenverify.audit import read_results
+from tokenverify.audit import SourceFault, iter_items, parse_sources, read_results
 from tokenverify.audit._sources import path_id, split_id_path, unescape_id
 
 from .conftest import SCRIPT, Run, run_tokenverify
@@ -420,3 +420,19 @@ def test_a_wal_database_in_a_read_only_folder(store: Store, tmp_path: Path) -> N
     finally:
         for folder in root.iterdir():
             folder.chmod(0o755)
+
+
+def test_a_folder_that_vanishes_during_the_audit_is_a_source_problem(
+    store: Store, tmp_path: Path
+) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        shutil.copy(store.root / "saved" / "valid-1.json", tmp_path / name / "x.json")
+    sources = parse_sources([tmp_path / "a", tmp_path / "b"])  # both checked: they exist
+    shutil.rmtree(tmp_path / "a")  # gone before it is read
+    faults: list[SourceFault] = []
+    items = list(iter_items(sources, on_fault=faults.append))
+    assert [source for source, _ in items] == [f"{tmp_path}/b/x.json"]
+    assert faults == [
+        SourceFault(f"{tmp_path}/a", "cannot list the folder: No such file or directory")
+    ]

@@ -191,3 +191,18 @@ def test_one_file_under_two_spellings_is_one_source(store: Store, tmp_path: Path
     # Given twice in one run, read once.
     twice = _audit(store, tmp_path, "store.jsonl", "./store.jsonl", "--format", "jsonl")
     assert len(twice.out.splitlines()) == count
+
+
+def test_results_for_lines_a_source_no_longer_holds_are_reported(
+    store: Store, tmp_path: Path
+) -> None:
+    shutil.copy(store.root / "archive.jsonl", tmp_path / "archive.jsonl")
+    output = tmp_path / "audit.jsonl"
+    assert _audit(store, tmp_path, "archive.jsonl", "--format", "jsonl", "-o", output).code == 1
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    phantom = dict(records[0], source="archive.jsonl:99")  # the file has 9 lines
+    output.write_text("".join(json.dumps(r) + "\n" for r in [*records[:2], phantom]))
+    result = _audit(store, tmp_path, "archive.jsonl", "--format", "jsonl", "-o", output, "--resume")
+    assert result.code == 2, result
+    assert "1 results in" in result.err
+    assert "name items these sources do not hold" in result.err

@@ -582,9 +582,9 @@ def _connect(source: SqliteSource) -> sqlite3.Connection:
             # half a transaction; rolling it back is a write, which we never do.
             raise SourceError(
                 f"{database!r} has a hot journal ({journal!r}: a writer stopped in the "
-                "middle of a transaction); open it once read-write (sqlite3 "
-                f"{database!r} 'PRAGMA quick_check') to roll it back, or audit a copy of "
-                "both files made after doing so"
+                "middle of a transaction; tokenverify never writes to a source): open it "
+                f"once read-write to roll it back (sqlite3 {database!r} 'PRAGMA "
+                "quick_check'), then audit again"
             ) from None
         if _is_wal(database) and not os.access(os.path.dirname(os.path.abspath(database)), os.W_OK):
             if _size(f"{database}-wal") <= 0:
