@@ -2,21 +2,29 @@
 
 The command is :func:`tokenverify.audit.run` with trust and policy from flags, progress
 on stderr for a person, and the CLI's exit codes: 0 every token valid, 1 any rejected,
-2 a usage or source error (and when no token was found at all), 130 interrupted.
+2 a usage or source error (and when no token was found at all, or a source could not be
+read in full: each such problem is listed, the rest is audited), 130 interrupted.
+A fault (disk full, read-only, a vanished folder) is one line naming the file, what was
+kept, and the command that finishes the job. Every value printed goes through
+:func:`~tokenverify._display.printable`.
 This module is imported when the parser is built: only the handler loads the audit.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 from typing import TYPE_CHECKING
 
 from ._cli_args import parse_duration, parse_time
 from ._cli_output import CliError, Console
+from ._display import printable
 
 if TYPE_CHECKING:
     from ._cli import _Parser
+    from .audit import SourceFault
 
 __all__ = ["add_audit_command", "audit"]
 
@@ -34,7 +42,12 @@ license_arn, node_id, key_fingerprint, expiration, ...), csv, json ({"summary": 
 "results": [...]}; schema: 'tokenverify schema audit'), html (a self-contained report
 with charts: pip install 'tokenverify[audit]').
 --resume (jsonl or csv with --output) skips the ids already in FILE and appends the rest;
-lines are written whole, so an audit killed at any moment leaves a valid prefix.
+lines are written whole, so an audit killed at any moment leaves a valid prefix. FILE is
+checked first (every line a consistent result for these sources) and left as it is if
+refused. The output may not be a source or lie inside an audited folder.
+What cannot be read (an unreadable file, a FIFO or device in a folder, a corrupt SQLite
+or Parquet page, a last line with no newline yet) is listed as a source problem and not
+written as a result: --resume reads it again.
 Progress shows on stderr when it is a terminal (pip install 'tokenverify[audit]').
 
 examples:
@@ -46,7 +59,8 @@ examples:
   zcat old.jsonl.gz | tokenverify audit - --keys keys.json --format csv --quiet > audit.csv
 
 exit codes: 0 every token valid, 1 any rejected, 2 usage or source error (or no token
-found), 130 interrupted (results written so far stand: rerun with --resume)."""
+found, or a source problem: the rest was audited), 130 interrupted (results written so
+far stand: rerun with --resume)."""
 
 _FORMATS = ["table", "json", "jsonl", "csv", "html"]
 _MAX_WORKERS = 512
@@ -129,6 +143,7 @@ def audit(args: argparse.Namespace, console: Console) -> int:
     registry = load_trust(args.keys, args.fingerprint, args.algorithms)
     policy = build_policy(args)
     auditor = library.Auditor(registry, policy, at=args.at)
+    problems = _Problems()
     progress = open_progress(quiet=args.quiet)
     try:
         try:
@@ -141,10 +156,14 @@ def audit(args: argparse.Namespace, console: Console) -> int:
                 workers=args.workers,
                 expiring_within=args.expiring_within,
                 on_record=progress.advance if progress is not None else None,
+                on_problem=problems.add,
             )
         finally:
             if progress is not None:
                 progress.close()  # before any message, so the display does not cover it
+    except library.OutputFailed as exc:
+        problems.show(console)
+        raise CliError(f"{exc}; {_kept(args)}") from None
     except (library.SourceError, library.OutputError) as exc:
         raise CliError(str(exc)) from None
     except library.WorkerCrashed as exc:
@@ -152,31 +171,86 @@ def audit(args: argparse.Namespace, console: Console) -> int:
     except KeyboardInterrupt:
         console.error(f"tokenverify: interrupted; {_kept(args)}")
         return 130
-    if summary.total == 0:
-        raise CliError(f"no token found in {', '.join(args.sources)}")
+    except OSError as exc:  # reading stdin, or anything else at the edge
+        where = f" {printable(exc.filename)!r}" if exc.filename else ""
+        raise CliError(
+            f"cannot read or write{where}: {exc.strerror or exc}; {_kept(args)}"
+        ) from None
+    problems.show(console)
+    if summary.total == 0 and not problems.count:
+        raise CliError(f"no token found in {', '.join(printable(s) for s in args.sources)}")
     if not args.quiet and args.format != "table":
         for line in library.summary_lines(summary):
             console.error(line)
+    if problems.count:
+        console.error(
+            f"tokenverify: error: {problems.count:,} source problem"
+            f"{'s' if problems.count > 1 else ''} (listed above); everything else was audited; "
+            f"{_kept(args, finished=True)}"
+        )
+        return 2
     return 1 if summary.rejected else 0
 
 
-def _kept(args: argparse.Namespace) -> str:
+class _Problems:
+    """Source problems as they are reported: counted, the first few kept to be listed."""
+
+    SHOWN = 20
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[SourceFault] = []
+
+    def add(self, fault: SourceFault) -> None:
+        self.count += 1
+        if len(self.first) < self.SHOWN:
+            self.first.append(fault)
+
+    def show(self, console: Console) -> None:
+        for fault in self.first:
+            console.error(
+                f"tokenverify: source problem: {printable(fault.source)}: "
+                f"{printable(fault.message)}"
+            )
+        if self.count > len(self.first):
+            console.error(f"tokenverify: ... and {self.count - len(self.first):,} more")
+        self.first.clear()
+
+
+def _kept(args: argparse.Namespace, *, finished: bool = False) -> str:
     if args.format in ("json", "html"):
+        if finished:
+            return f"the {args.format} report covers what could be read"
         return (
             f"nothing written ({args.format} is written whole at the end; "
             "--format jsonl --output FILE --resume can be resumed)"
         )
     if args.output is None:
+        if finished:
+            return "fix them and audit again"
         return "results so far went to stdout; use --output FILE to be able to resume"
+    what = "once fixed, read them with" if finished else "finish with"
     return (
-        f"{_results_in(args.output, args.format):,} results in {args.output}; "
-        "rerun with --resume to continue"
+        f"{_results_in(args.output, args.format):,} results in {printable(args.output)} "
+        f"are kept; {what}: {_resume_command(args)}"
     )
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    """This command line with --resume, as a person would type it again."""
+    argv = sys.argv[1:]
+    if "audit" not in argv or args.output is None:
+        return "the same command with --resume"
+    if "--resume" not in argv:
+        argv = [*argv, "--resume"]
+    return printable(shlex.join(["tokenverify", *argv]))
 
 
 def _results_in(path: str, format: str) -> int:
     # Count the complete lines actually on disk: the one number a resume relies on.
     lines = 0
+    if not os.path.isfile(path):  # /dev/full, a FIFO: nothing to count, nothing to resume
+        return 0
     try:
         with open(path, "rb") as handle:
             while block := handle.read(1 << 20):

@@ -3,9 +3,12 @@ of complete lines in source order, and ``--resume`` finishes with no id lost or 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -99,7 +102,10 @@ def test_killed_worker_stops_cleanly_and_resume_completes(
     assert "a worker process died" in message
     ids = _written_ids(output, huge_store, torn_tail_allowed=False)
     assert 0 < len(ids) < len(huge_store.expected)
-    assert f"; {len(ids):,} results in {output}; rerun with --resume" in message
+    assert (
+        f"; {len(ids):,} results in {output} are kept; finish with: tokenverify audit " in message
+    )
+    assert message.rstrip("\n").endswith(" --resume"), message
     _assert_all_gone(tree)
     _resume_and_check(store, huge_store, output)
 
@@ -122,7 +128,10 @@ def test_ctrl_c_stops_cleanly_and_resume_completes(
     assert "Traceback" not in message
     assert len(message.splitlines()) == 1, message
     ids = _written_ids(output, huge_store, torn_tail_allowed=False)
-    assert f"; {len(ids):,} results in {output}; rerun with --resume" in message
+    assert (
+        f"; {len(ids):,} results in {output} are kept; finish with: tokenverify audit " in message
+    )
+    assert message.rstrip("\n").endswith(" --resume"), message
     _assert_all_gone(tree)
     _resume_and_check(store, huge_store, output)
 
@@ -142,3 +151,59 @@ def test_killed_audit_leaves_complete_lines_and_resume_repairs(
     _written_ids(output, huge_store, torn_tail_allowed=True)
     _assert_all_gone(tree)  # workers and the forkserver notice and leave
     _resume_and_check(store, huge_store, output)
+
+
+def _forkserver(process: subprocess.Popen[bytes]) -> None:
+    """Wait until the audit starts its pool: the forkserver is its first child."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for child in psutil.Process(process.pid).children():
+            with contextlib.suppress(psutil.Error):
+                if "forkserver" in " ".join(child.cmdline()):
+                    return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.002)
+    pytest.fail("no forkserver within 60 s")
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.03, 0.1, 0.25])
+def test_ctrl_c_while_the_pool_starts_is_one_line_and_130(
+    store: Store, huge_store: BigStore, tmp_path: Path, delay: float
+) -> None:
+    output = tmp_path / "audit.jsonl"
+    process = _start(store, huge_store, output)
+    _forkserver(process)
+    time.sleep(delay)
+    tree = psutil.Process(process.pid).children(recursive=True)
+    os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
+    _, err = process.communicate(timeout=60)
+    message = err.decode()
+    assert process.returncode == 130, message
+    assert "Traceback" not in message
+    assert len(message.splitlines()) == 1, message
+    assert message.startswith("tokenverify: interrupted; ")
+    _assert_all_gone(tree)
+
+
+def _pool_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("tokenverify-pool-*"))
+
+
+def test_the_pool_folder_of_a_killed_audit_is_removed_by_the_next(
+    store: Store, huge_store: BigStore, big_store: BigStore, tmp_path: Path
+) -> None:
+    before = _pool_folders()
+    process = _start(store, huge_store, tmp_path / "audit.jsonl")
+    _wait_until_written(process, tmp_path / "audit.jsonl")
+    tree = psutil.Process(process.pid).children(recursive=True)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=60)
+    _assert_all_gone(tree)
+    left = _pool_folders() - before
+    assert len(left) == 1, left  # multiprocessing's own pymp-* folder was never removed
+    result = run_tokenverify(
+        "audit", big_store.path, "--keys", store.keys, "--workers", "2", "--format", "jsonl",
+        "--quiet", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.code == 1, result
+    assert not (left & _pool_folders()), "the stale pool folder is still there"

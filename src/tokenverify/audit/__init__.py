@@ -17,9 +17,12 @@ worker) with bounded memory; results come back in source order. On Dask
 :func:`iter_records`.
 
 Errors: :class:`SourceError` (a source cannot be used), :class:`OutputError` (the output
-cannot be written or resumed), :class:`WorkerCrashed` (a worker process died; results
-written so far stand and ``resume`` continues). A bad *token* is never an error: it is a
-record with ``ok=False`` and a :class:`~tokenverify.Reason`.
+cannot be written or resumed, or it is one of the sources), :class:`WorkerCrashed` (a
+worker process died; results written so far stand and ``resume`` continues). A bad
+*token* is never an error: it is a record with ``ok=False`` and a
+:class:`~tokenverify.Reason`. A part of a source that cannot be read (a corrupt page, an
+unreadable file, a FIFO in a folder, an incomplete last line) is a :class:`SourceFault`
+given to ``on_problem``: never written as a result, so ``resume`` reads it again.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import msgspec
+
 from ._dask import audit_bag, iter_records, jsonl_bag, parquet_bag
 from ._engine import At, Auditor, WorkerCrashed, default_workers
 from ._output import (
@@ -35,17 +40,20 @@ from ._output import (
     LINE_FORMATS,
     Format,
     OutputError,
+    OutputFailed,
     ResultWriter,
     open_writer,
     read_results,
     summary_lines,
 )
+from ._overlap import check_output_apart
 from ._record import CONTRACT_FIELDS, AuditRecord
-from ._resume import DoneIds
+from ._resume import DoneIds, SourceIds
 from ._sources import (
     SOURCE_SYNTAX,
     Source,
     SourceError,
+    SourceFault,
     SourceProblem,
     iter_items,
     parse_source,
@@ -73,9 +81,11 @@ __all__ = [
     "DoneIds",
     "Format",
     "OutputError",
+    "OutputFailed",
     "ResultWriter",
     "Source",
     "SourceError",
+    "SourceFault",
     "SourceProblem",
     "Summary",
     "WorkerCrashed",
@@ -108,6 +118,7 @@ def run(
     expiring_within: float = DEFAULT_EXPIRING_WINDOW,
     on_record: Callable[[AuditRecord], None] | None = None,
     stdout: BinaryIO | None = None,
+    on_problem: Callable[[SourceFault], None] | None = None,
 ) -> Summary:
     """Audit ``sources`` into ``output`` (None: stdout) as ``format``; return the summary.
 
@@ -116,6 +127,10 @@ def run(
     is checked (sources, output, extras) before the first token is read. On
     ``KeyboardInterrupt`` or :class:`WorkerCrashed`, the complete lines written so far
     stay (a whole-document format writes nothing) and the exception propagates.
+
+    ``output`` must not be a source, nor lie inside an audited folder (:class:`OutputError`
+    before anything is written). With ``on_problem``, what cannot be read is reported
+    there and not written (see :class:`SourceFault`); without it, it is a rejection.
     """
     if format not in FORMATS:
         raise OutputError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
@@ -131,17 +146,23 @@ def run(
                 "the HTML report draws its charts with matplotlib: pip install 'tokenverify[audit]'"
             )
     parsed = parse_sources(sources)
+    if output is not None:
+        check_output_apart(output, parsed)
     summary = Summary(auditor.at, expiring_within=expiring_within)
-    done: DoneIds | None = None
+    done: _Hits | None = None
     if resume:
         assert output is not None
-        done = DoneIds()
-        for record in read_results(output, format):
-            done.add(record.source)
-            summary.add(record)
+        done = _Hits(_read_done(output, format, parsed, summary))
     writer = open_writer(format, output, resume=resume, stdout=stdout)
     try:
-        for record in auditor.run(parsed, workers=workers, skip=done):
+        records = auditor.run(
+            parsed,
+            workers=workers,
+            skip=done,
+            on_fault=on_problem,
+            exclude=() if output is None else (output,),
+        )
+        for record in records:
             writer.write(record)
             summary.add(record)
             if on_record is not None:
@@ -150,7 +171,55 @@ def run(
         writer.abort()
         raise
     writer.finish(summary)
+    if done is not None and done.hits < done.ids.distinct():
+        raise OutputError(
+            f"{done.ids.distinct() - done.hits:,} results in {output!r} name items these "
+            "sources do not hold (lines or rows no longer there?); they were counted in "
+            "this summary: audit into a new --output to start again"
+        )
     return summary
+
+
+class _Hits:
+    """The ids to skip, counting how many the sources actually held."""
+
+    __slots__ = ("hits", "ids")
+
+    def __init__(self, ids: DoneIds) -> None:
+        self.ids = ids
+        self.hits = 0
+
+    def __contains__(self, source: object) -> bool:
+        if source in self.ids:
+            self.hits += 1
+            return True
+        return False
+
+
+def _read_done(output: str, format: Format, sources: list[Source], summary: Summary) -> DoneIds:
+    # Every result read back is checked: its id must belong to one of the sources (in
+    # this run's spelling) and appear once; read_results checks the rest.
+    done = DoneIds()
+    spelled = SourceIds(sources)
+    for read in read_results(output, format):
+        record = read
+        source = spelled(record.source)
+        if source is None:
+            raise OutputError(
+                f"{output!r} holds a result for {record.source!r}, which none of the "
+                "sources holds: it is not the output of an audit of these sources; not "
+                "resuming over it (the file is left as it is): choose another --output"
+            )
+        if source != record.source:
+            record = msgspec.structs.replace(record, source=source)
+        done.add(source)
+        summary.add(record)
+    if done.distinct() < len(done):
+        raise OutputError(
+            f"{output!r} holds {len(done) - done.distinct():,} results twice under one id: "
+            "not the output of one audit; not resuming over it: choose another --output"
+        )
+    return done
 
 
 def summarize(

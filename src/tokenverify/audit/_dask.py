@@ -15,7 +15,7 @@ from typing import Any
 
 from ._engine import Auditor, check_items
 from ._record import AuditRecord
-from ._sources import Item, iter_lines, parquet_row_groups, parquet_row_items
+from ._sources import Item, iter_lines, parquet_row_groups, parquet_row_items, path_id
 
 __all__ = ["audit_bag", "iter_records", "jsonl_bag", "parquet_bag"]
 
@@ -73,7 +73,7 @@ def jsonl_bag(
     ):
         if index == 0 or ranges[index - 1][0] != label:
             before = 0
-        partitions.append(delayed(_read_range)(absolute, start, end, before, limit, label))
+        partitions.append(delayed(_read_range)(absolute, start, end, before, limit, path_id(label)))
         before += count
     return dask.bag.from_delayed(partitions)
 
@@ -95,7 +95,7 @@ def parquet_bag(
     first_row = 1
     for group, rows in enumerate(parquet_row_groups(absolute)):
         partitions.append(
-            delayed(parquet_row_items)(absolute, column, group, first_row, limit, name)
+            delayed(parquet_row_items)(absolute, column, group, first_row, limit, path_id(name))
         )
         first_row += rows
     return dask.bag.from_delayed(partitions)

@@ -9,14 +9,20 @@ stays flat whatever the size of the store.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import itertools
 import math
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.process
+import multiprocessing.resource_tracker
+import multiprocessing.util
 import os
 import queue
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections import deque
@@ -33,7 +39,7 @@ from .._times import from_epoch
 from .._token import DEFAULT_MAX_TOKEN_SIZE
 from .._verifier import Verifier
 from ._record import AuditRecord, check_one, iso_utc
-from ._sources import Item, Source, SourceProblem, iter_items, parse_sources
+from ._sources import FaultHandler, Item, Source, SourceProblem, iter_items, parse_sources
 
 __all__ = ["At", "Auditor", "WorkerCrashed", "default_workers"]
 
@@ -147,15 +153,21 @@ class Auditor:
         workers: int | None = None,
         skip: Container[str] | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        on_fault: FaultHandler | None = None,
+        exclude: Iterable[str] = (),
     ) -> Iterator[AuditRecord]:
         """Audit every token of ``sources`` (see :mod:`tokenverify.audit`), in source order.
 
         Sources are checked now (:class:`SourceError`); tokens are read as the returned
         iterator is consumed. ``workers``: processes (default: one per CPU; 1 audits in
-        this process). ``skip``: ids not to audit again (``--resume``).
+        this process). ``skip``: ids not to audit again (``--resume``). ``on_fault``:
+        where what cannot be read goes (default: it is a ``malformed`` rejection).
+        ``exclude``: files never read (the audit's own output).
         """
         parsed = parse_sources(sources)
-        items = iter_items(parsed, max_token_size=self._trust.max_token_size)
+        items = iter_items(
+            parsed, max_token_size=self._trust.max_token_size, on_fault=on_fault, exclude=exclude
+        )
         return self.run_items(items, workers=workers, skip=skip, chunk_size=chunk_size)
 
     def run_items(
@@ -316,6 +328,79 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+_POOL_FOLDER_PREFIX = "tokenverify-pool-"
+_pool_folder_lock: list[int] = []  # the descriptor that marks our pool folder as alive
+
+
+def _claim_pool_folder() -> None:
+    """Give multiprocessing a temporary folder that a later audit can tell is stale.
+
+    multiprocessing keeps the forkserver's socket in a ``pymp-*`` folder that only a
+    clean exit removes: every killed audit left one behind. Ours holds a lock file,
+    locked for as long as this process lives; the next audit removes every such folder
+    whose lock nobody holds.
+    """
+    config = getattr(multiprocessing.process.current_process(), "_config", None)
+    if not isinstance(config, dict) or config.get("tempdir") is not None:
+        return  # multiprocessing has its folder already
+    _remove_stale_pool_folders()
+    folder = tempfile.mkdtemp(prefix=_POOL_FOLDER_PREFIX)
+    descriptor = os.open(
+        os.path.join(folder, "lock"), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
+    )
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _pool_folder_lock.append(descriptor)
+    config["tempdir"] = folder
+    multiprocessing.util.Finalize(
+        None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, exitpriority=-100
+    )
+
+
+def _remove_stale_pool_folders() -> None:
+    root = tempfile.gettempdir()
+    try:
+        names = [name for name in os.listdir(root) if name.startswith(_POOL_FOLDER_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        folder = os.path.join(root, name)
+        try:
+            status = os.stat(folder, follow_symlinks=False)
+            if status.st_uid != os.geteuid() or not os.path.isdir(folder) or os.path.islink(folder):
+                continue
+            descriptor = os.open(
+                os.path.join(folder, "lock"), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+            )
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live audit holds it
+        finally:
+            os.close(descriptor)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT back while worker processes start (POSIX, main thread).
+
+    Processes started meanwhile inherit the blocked signal, so a Ctrl-C during start-up
+    cannot interrupt the forkserver or a worker half-way through importing (a 25-line
+    traceback each); the parent gets it as soon as the pool is up, and stops cleanly.
+    """
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = block(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, previous)
+
+
 def _chunked(items: Iterator[tuple[str, Any]], size: int) -> Iterator[list[tuple[str, Any]]]:
     while chunk := list(itertools.islice(items, size)):
         yield chunk
@@ -371,17 +456,21 @@ def _pool_run(
             state["sent"] += 1
 
     try:
-        for _ in range(workers):
-            ours, theirs = context.Pipe(duplex=True)
-            process = context.Process(  # type: ignore[attr-defined]
-                target=_worker_main,
-                args=(theirs, trust),
-                name="tokenverify-audit-worker",
-                daemon=True,
-            )
-            process.start()
-            theirs.close()
-            pool.append(_Worker(process, ours))
+        # Started first, on its own terms: its start unblocks SIGINT again.
+        multiprocessing.resource_tracker.ensure_running()
+        with _interrupts_held():
+            _claim_pool_folder()
+            for _ in range(workers):
+                ours, theirs = context.Pipe(duplex=True)
+                process = context.Process(  # type: ignore[attr-defined]
+                    target=_worker_main,
+                    args=(theirs, trust),
+                    name="tokenverify-audit-worker",
+                    daemon=True,
+                )
+                process.start()
+                theirs.close()
+                pool.append(_Worker(process, ours))
         by_connection = {worker.connection: worker for worker in pool}
         by_sentinel = {worker.process.sentinel: worker for worker in pool}
         while True:

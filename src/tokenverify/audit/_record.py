@@ -15,7 +15,7 @@ from .._errors import Reason, TokenRejected
 from .._result import VerifiedCheckout
 from .._verifier import Instant, Verifier
 
-__all__ = ["CONTRACT_FIELDS", "AuditRecord", "check_one", "iso_utc"]
+__all__ = ["CONTRACT_FIELDS", "AuditRecord", "check_one", "inconsistency", "iso_utc"]
 
 #: The fields every ``--format jsonl`` line carries, in this order (the output contract).
 CONTRACT_FIELDS = (
@@ -56,6 +56,20 @@ class AuditRecord(msgspec.Struct, frozen=True):
     def genuine(self) -> bool:
         """True when the signature verified (valid, or rejected only for what it says)."""
         return self.key_fingerprint is not None
+
+
+def inconsistency(record: AuditRecord) -> str | None:
+    """What makes ``record`` one no audit writes (None when it is consistent): ``ok``
+    exactly when there is no reason, and a valid result carries its signed fields."""
+    if record.ok and record.reason is not None:
+        return f"ok is true with the reason {record.reason.value!r}"
+    if not record.ok and record.reason is None:
+        return "ok is false with no reason"
+    if record.ok and (record.key_fingerprint is None or record.expiration is None):
+        return "ok is true without the signed key fingerprint and expiration"
+    if not record.source:
+        return "it has no source id"
+    return None
 
 
 def iso_utc(moment: datetime) -> str:

@@ -8,9 +8,22 @@ a million strings; any other id is kept as is.
 from __future__ import annotations
 
 import bisect
+import os
 from array import array
+from collections.abc import Sequence
 
-__all__ = ["DoneIds", "split_id"]
+from ._sources import (
+    DirectorySource,
+    Source,
+    SqliteSource,
+    StdinSource,
+    id_text,
+    path_id,
+    split_id_path,
+    unescape_id,
+)
+
+__all__ = ["DoneIds", "SourceIds", "split_id"]
 
 
 def split_id(source: str) -> tuple[str, int] | None:
@@ -100,3 +113,69 @@ class DoneIds:
     def __len__(self) -> int:
         """How many ids were added (repeats included)."""
         return self._count
+
+    def distinct(self) -> int:
+        """How many different ids were added (fewer than ``len`` when one repeats)."""
+        for runs in self._runs.values():
+            runs.normalise()
+        self._ready = True
+        numbered = sum(
+            end - start + 1
+            for runs in self._runs.values()
+            for start, end in zip(runs.starts, runs.ends, strict=True)
+        )
+        return numbered + len(self._plain)
+
+
+class SourceIds:
+    """Which source each id of an earlier run belongs to, in this run's spelling.
+
+    An earlier run may have named a source ``./store.jsonl`` or ``/abs/store.jsonl``
+    where this one says ``store.jsonl``: ids are mapped to this run's spelling through
+    the resolved path, so one file is never audited twice under two ids. An id that
+    none of the sources holds maps to None (the caller refuses it).
+    """
+
+    def __init__(self, sources: Sequence[Source]) -> None:
+        self._exact: set[str] = set()  # id path parts of this run, as they are spelled
+        self._folders: list[tuple[str, str]] = []  # (id prefix "dir/", real dir)
+        self._files: dict[str, str] = {}  # real path -> this run's id path part
+        self._real_folders: list[tuple[str, str]] = []  # (real dir, this run's id)
+        self._cache: dict[str, str | None] = {}
+        for source in sources:
+            if isinstance(source, StdinSource):
+                self._exact.add("stdin")
+            elif isinstance(source, SqliteSource):
+                self._exact.add(id_text(source.table))
+            elif isinstance(source, DirectorySource):
+                label = path_id(source.path)
+                self._folders.append((label.rstrip("/") + "/", os.path.realpath(source.path)))
+                self._real_folders.append((os.path.realpath(source.path), label))
+            else:
+                label = path_id(source.path)
+                self._exact.add(label)
+                self._files[os.path.realpath(source.path)] = label
+
+    def __call__(self, source: str) -> str | None:
+        """``source`` in this run's spelling, or None when no source holds it."""
+        path, suffix = split_id_path(source)
+        if path not in self._cache:
+            self._cache[path] = self._resolve(path)
+        resolved = self._cache[path]
+        return None if resolved is None else resolved + suffix
+
+    def _resolve(self, path: str) -> str | None:
+        if path in self._exact or any(path.startswith(prefix) for prefix, _ in self._folders):
+            return path
+        try:
+            real = os.path.realpath(os.fsencode(unescape_id(path)))
+        except (ValueError, UnicodeError):
+            return None
+        name = os.fsdecode(real)
+        if name in self._files:
+            return self._files[name]
+        for folder, label in self._real_folders:
+            if os.path.commonpath([folder, name]) == folder and name != folder:
+                inside = os.path.relpath(name, folder).split(os.sep)
+                return "/".join([label.rstrip("/"), *(id_text(part) for part in inside)])
+        return None

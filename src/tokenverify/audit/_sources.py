@@ -15,9 +15,22 @@ Sources, and the ids their tokens get:
 - ``parquet:///store.parquet?column=C``: one token per row, ``path:row`` (1-based;
   needs pyarrow).
 
+Ids identify: the path part of an id is the path as given (``./`` and repeated slashes
+dropped) with every ``\\`` doubled, every ``:`` written ``\\:`` and every character that
+is not printable escaped as :func:`tokenverify._display.printable` does; bytes of a file
+name that are not UTF-8 appear as ``\\udcHH`` (Python's surrogate escape of the byte).
+So ``a.jsonl:2`` is line 2 of ``a.jsonl``, never a file named ``a.jsonl:2`` (whose id
+is ``a.jsonl\\:2``), ids are printable, valid UTF-8, and map back to the file.
+
 Nothing is ever written to a source. Lines and documents are bounded by the verifier's
 own size limit: a longer one is cut just past it (and rejected as ``too_large``), the
 rest skipped without being held in memory.
+
+What cannot be read (a file that cannot be opened, a folder that cannot be listed, a
+FIFO or device inside a folder, a corrupt SQLite or Parquet page, the last line of a
+JSON Lines file that has no newline yet) is a :class:`SourceFault` handed to
+``on_fault``: not a verdict on any token, so it is not written as a result and
+``--resume`` reads it again. Without ``on_fault`` it becomes a ``malformed`` rejection.
 """
 
 from __future__ import annotations
@@ -27,13 +40,14 @@ import re
 import sqlite3
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import msgspec
 
+from .._display import printable
 from .._errors import Reason
 from .._input import _document_limit
 from .._token import DEFAULT_MAX_TOKEN_SIZE
@@ -47,13 +61,18 @@ __all__ = [
     "ParquetSource",
     "Source",
     "SourceError",
+    "SourceFault",
     "SourceProblem",
     "SqliteSource",
     "StdinSource",
+    "id_text",
     "iter_items",
     "iter_lines",
     "parse_source",
     "parse_sources",
+    "path_id",
+    "split_id_path",
+    "unescape_id",
 ]
 
 SOURCE_SYNTAX = (
@@ -78,8 +97,83 @@ class SourceProblem(NamedTuple):
     message: str
 
 
+class SourceFault(NamedTuple):
+    """A source, or part of one, that could not be read: not a verdict on any token.
+
+    ``source`` is the id of what was not read (a file, a folder, ``table``, ``path:line``).
+    """
+
+    source: str
+    message: str
+
+
 #: What a source yields: a stable id and the stored bytes (or why there are none).
 Item = tuple[str, bytes | SourceProblem]
+#: Where faults go (the CLI lists them; ``None``: they become rejections).
+FaultHandler = Callable[[SourceFault], None]
+
+_ID_ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|[\\nrt:])")
+_ID_SHORT = {"\\\\": "\\", "\\n": "\n", "\\r": "\r", "\\t": "\t", "\\:": ":"}
+
+
+def id_text(text: str) -> str:
+    """``text`` as it appears in an id: printable, ``\\`` doubled and ``:`` escaped."""
+    escaped = printable(text)
+    return escaped.replace(":", "\\:") if ":" in escaped else escaped
+
+
+def path_id(path: str | bytes | os.PathLike[str]) -> str:
+    """The id of a file path (a document's whole id; a line's id before ``:line``)."""
+    return id_text(_tidy(os.fsdecode(path)))
+
+
+def unescape_id(text: str) -> str:
+    """The original text of :func:`id_text` (file names: pass it to ``os.fsencode``)."""
+    if "\\" not in text:
+        return text
+
+    def original(match: re.Match[str]) -> str:
+        escape = match.group()
+        return _ID_SHORT.get(escape) or chr(int(escape[2:], 16))
+
+    return _ID_ESCAPE.sub(original, text)
+
+
+def split_id_path(source: str) -> tuple[str, str]:
+    """``(path part, suffix)`` of an id: ``("a\\:b.jsonl", ":3")``, ``("a.json", "")``.
+    The separator is the last ``:`` not escaped (file names never hold a bare one)."""
+    index = source.rfind(":")
+    while index > 0:
+        backslashes = len(source[:index]) - len(source[:index].rstrip("\\"))
+        if backslashes % 2 == 0:
+            return source[:index], source[index:]
+        index = source.rfind(":", 0, index)
+    return source, ""
+
+
+def _tidy(path: str) -> str:
+    # One spelling per path without changing what it names: "." parts and repeated or
+    # trailing slashes go; ".." stays (after a symlink it is not the parent).
+    if "/." not in path and "//" not in path and not path.startswith("./") and path[-1:] != "/":
+        return path
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    tidy = ("/" if path.startswith("/") else "") + "/".join(parts)
+    return tidy or ("/" if path.startswith("/") else ".")
+
+
+class _Faults:
+    """Reports faults to ``on_fault``, or turns them into rejections when there is none."""
+
+    __slots__ = ("on_fault",)
+
+    def __init__(self, on_fault: FaultHandler | None) -> None:
+        self.on_fault = on_fault
+
+    def __call__(self, source: str, message: str) -> Item | None:
+        if self.on_fault is None:
+            return source, SourceProblem(Reason.malformed, message)
+        self.on_fault(SourceFault(source, message))
+        return None
 
 
 @dataclass(frozen=True)
@@ -137,7 +231,33 @@ def parse_sources(specs: Iterable[str | os.PathLike[str] | Source]) -> list[Sour
             f"table {repeated[0]!r} is named by two SQLite sources; their ids "
             "(table:rowid) would collide"
         )
+    _check_prefixes_apart(sources)
     return sources
+
+
+def _check_prefixes_apart(sources: Sequence[Source]) -> None:
+    # Ids are "prefix:number": a table named like a file given by name (or like a path
+    # inside a given folder, or "stdin") would give two items one id.
+    tables = {id_text(s.table): s.table for s in sources if isinstance(s, SqliteSource)}
+    if not tables:
+        return
+    for source in sources:
+        if isinstance(source, SqliteSource):
+            continue
+        if isinstance(source, StdinSource):
+            clash = "stdin" if "stdin" in tables else None
+        elif isinstance(source, DirectorySource):
+            folder = path_id(source.path).rstrip("/") + "/"
+            clash = next((t for t in tables if t.startswith(folder)), None)
+        else:
+            label = path_id(source.path)
+            clash = label if label in tables else None
+        if clash is not None:
+            raise SourceError(
+                f"the SQLite table {tables[clash]!r} and the source "
+                f"{'-' if isinstance(source, StdinSource) else source.path!r} would give "
+                "their items the same ids; audit them in two runs"
+            )
 
 
 def parse_source(spec: str | os.PathLike[str]) -> Source:
@@ -164,28 +284,35 @@ def iter_items(
     *,
     max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
     stdin: BinaryIO | None = None,
+    on_fault: FaultHandler | None = None,
+    exclude: Iterable[str] = (),
 ) -> Iterator[Item]:
     """Every stored token of ``sources``, in order, as ``(id, bytes)``.
 
-    A file seen twice (a folder and a file inside it) is read once.
+    A file seen twice (a folder and a file inside it, or two spellings of one path) is
+    read once; files in ``exclude`` (the audit's own output) are never read. What cannot
+    be read goes to ``on_fault`` (see the module docstring).
     """
     limit = _document_limit(max_token_size)
-    seen: set[str] = set()
+    seen: set[str] = {os.path.realpath(path) for path in exclude}
+    faults = _Faults(on_fault)
     for source in sources:
         if isinstance(source, FileSource):
             if _first_visit(source.path, seen):
-                yield from _file_items(source.path, source.path, limit)
+                yield from _file_items(source.path, path_id(source.path), limit, faults)
         elif isinstance(source, DirectorySource):
-            for path in _walk(source.path):
-                if _first_visit(path, seen):
-                    yield from _file_items(path, path, limit)
+            for path, label, fault in _walk(source.path, path_id(source.path), faults):
+                if fault is not None:
+                    yield fault
+                elif _first_visit(path, seen):
+                    yield from _file_items(path, label, limit, faults)
         elif isinstance(source, StdinSource):
             stream = stdin if stdin is not None else sys.stdin.buffer
             yield from _stream_items(stream, "stdin", limit, by_name=False)
         elif isinstance(source, SqliteSource):
-            yield from _sqlite_items(source, limit)
+            yield from _sqlite_items(source, limit, faults)
         else:
-            yield from _parquet_items(source, limit)
+            yield from _parquet_items(source, limit, faults)
 
 
 def iter_lines(
@@ -196,6 +323,7 @@ def iter_lines(
     first_number: int = 1,
     start_offset: int = 0,
     stop_offset: int | None = None,
+    unterminated: list[tuple[int, bytes]] | None = None,
 ) -> Iterator[tuple[int, bytes]]:
     """``(line number, line)`` for every non-blank line of ``head`` + ``handle``.
 
@@ -203,7 +331,8 @@ def iter_lines(
     to reject it as too large) and its rest is skipped unread into memory. With
     ``stop_offset``, stops before the first line starting at or after that byte offset
     (``start_offset`` being the offset of ``head``'s first byte): how a Dask partition
-    reads its byte range.
+    reads its byte range. With ``unterminated``, a last line with no newline after it
+    is appended there instead of being yielded.
     """
     number = first_number
     line_start = start_offset  # absolute offset of the first byte of the current line
@@ -243,7 +372,28 @@ def iter_lines(
     if stop_offset is not None and line_start >= stop_offset:
         return
     if pending and not pending.isspace():
-        yield number, pending
+        if unterminated is None:
+            yield number, pending
+        else:
+            unterminated.append((number, pending))
+
+
+def _last_line(source: str, number: int, line: bytes, limit: int, faults: _Faults) -> Item | None:
+    # A last line with no newline may be one a writer is still appending. A whole JSON
+    # value cannot be the start of a longer one, so it is audited; anything else (a
+    # half-written response, a token that may yet grow) is a fault, read again on resume.
+    if len(line) <= limit:
+        try:
+            _DECODE_JSON(line)
+        except msgspec.DecodeError:
+            pass
+        else:
+            return source, line
+    return faults(
+        source,
+        f"line {number} is incomplete (no newline at the end of the file: is it still "
+        "being written?); not audited: --resume reads it again once it is complete",
+    )
 
 
 def _first_visit(path: str, seen: set[str]) -> bool:
@@ -254,39 +404,72 @@ def _first_visit(path: str, seen: set[str]) -> bool:
     return True
 
 
-def _walk(folder: str) -> Iterator[str]:
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _walk(folder: str, label: str, faults: _Faults) -> Iterator[tuple[str, str, Item | None]]:
+    """``(path, id, None)`` for every regular file under ``folder``; ``(path, id, item)``
+    where a fault was reported (``item`` is its rejection when faults are records)."""
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError as exc:
-        raise SourceError(f"cannot list {folder!r}: {exc.strerror or exc}") from None
+        # Unreadable, or gone since it was checked: the rest of the audit goes on.
+        fault = faults(label, f"cannot list the folder: {exc.strerror or exc}")
+        if fault is not None:
+            yield folder, label, fault
+        return
     for entry in entries:
         if entry.name.startswith("."):
             continue
         path = os.path.join(folder, entry.name)
+        entry_label = (
+            f"{label}/{id_text(entry.name)}" if label != "/" else f"/{id_text(entry.name)}"
+        )
         try:
             if entry.is_dir(follow_symlinks=False):
-                yield from _walk(path)
+                yield from _walk(path, entry_label, faults)
             elif entry.is_file():
-                yield path
+                yield path, entry_label, None
+            elif not entry.is_symlink() or os.path.exists(path):
+                kind = _special_kind(os.stat(path).st_mode)
+                if kind is not None:
+                    fault = faults(entry_label, f"{kind}, not a regular file: not read")
+                    if fault is not None:
+                        yield path, entry_label, fault
         except OSError:
             continue  # vanished while listed
 
 
-def _file_items(path: str, label: str, limit: int) -> Iterator[Item]:
+def _special_kind(mode: int) -> str | None:
+    for test, kind in _SPECIAL_FILES:
+        if test(mode):
+            return kind
+    return None
+
+
+def _file_items(path: str, label: str, limit: int, faults: _Faults) -> Iterator[Item]:
     try:
         handle = open(path, "rb")  # noqa: SIM115  (closed below; the generator may pause)
     except OSError as exc:
-        yield label, SourceProblem(Reason.malformed, f"cannot read {path!r}: {exc.strerror}")
+        fault = faults(label, f"cannot read the file: {exc.strerror or exc}")
+        if fault is not None:
+            yield fault
         return
     with handle:
         try:
-            yield from _stream_items(handle, label, limit, by_name=path.endswith(LINE_SUFFIXES))
-        except OSError as exc:
-            # A read error mid-file: what was read stands; the rest is one rejection.
-            yield (
-                f"{label}:error",
-                SourceProblem(Reason.malformed, f"cannot read {path!r}: {exc.strerror or exc}"),
+            yield from _stream_items(
+                handle, label, limit, by_name=path.endswith(LINE_SUFFIXES), faults=faults
             )
+        except OSError as exc:
+            # A read error mid-file: what was read stands; the rest is a fault.
+            fault = faults(label, f"reading the file failed: {exc.strerror or exc}")
+            if fault is not None:
+                yield (f"{label}:error", fault[1])
 
 
 def _read_head(handle: BinaryIO) -> bytes:
@@ -306,11 +489,22 @@ def _read_head(handle: BinaryIO) -> bytes:
     return head
 
 
-def _stream_items(handle: BinaryIO, label: str, limit: int, *, by_name: bool) -> Iterator[Item]:
+def _stream_items(
+    handle: BinaryIO, label: str, limit: int, *, by_name: bool, faults: _Faults | None = None
+) -> Iterator[Item]:
     head = _read_head(handle)
     if by_name or _looks_like_lines(head):
-        for number, line in iter_lines(handle, limit, head=head):
+        if faults is None:  # stdin: nothing to re-read later, its last line is as it is
+            for number, line in iter_lines(handle, limit, head=head):
+                yield f"{label}:{number}", line
+            return
+        unterminated: list[tuple[int, bytes]] = []
+        for number, line in iter_lines(handle, limit, head=head, unterminated=unterminated):
             yield f"{label}:{number}", line
+        for number, line in unterminated:
+            item = _last_line(f"{label}:{number}", number, line, limit, faults)
+            if item is not None:
+                yield item
         return
     document = head
     if len(document) <= limit:
@@ -374,31 +568,95 @@ def _parse_sqlite(spec: str) -> SqliteSource:
 
 
 def _connect(source: SqliteSource) -> sqlite3.Connection:
-    if not os.path.isfile(source.database):
-        raise SourceError(f"no SQLite database at {source.database!r}")
+    database = source.database
+    if not os.path.isfile(database):
+        raise SourceError(f"no SQLite database at {database!r}")
     # mode=ro: SQLite itself refuses every write; the database is never modified.
-    uri = f"file:{quote(os.path.abspath(source.database))}?mode=ro"
+    path = quote(os.path.abspath(database))
     try:
-        connection = sqlite3.connect(uri, uri=True, isolation_level=None)
-        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return _open_sqlite(f"file:{path}?mode=ro")
     except sqlite3.Error as exc:
-        raise SourceError(f"cannot open {source.database!r} as SQLite: {exc}") from None
+        journal = f"{database}-journal"
+        if _size(journal) > 0:
+            # A hot journal: a writer died mid-transaction. Reading past it would show
+            # half a transaction; rolling it back is a write, which we never do.
+            raise SourceError(
+                f"{database!r} has a hot journal ({journal!r}: a writer stopped in the "
+                "middle of a transaction; tokenverify never writes to a source): open it "
+                f"once read-write to roll it back (sqlite3 {database!r} 'PRAGMA "
+                "quick_check'), then audit again"
+            ) from None
+        if _is_wal(database) and not os.access(os.path.dirname(os.path.abspath(database)), os.W_OK):
+            if _size(f"{database}-wal") <= 0:
+                # Every committed change is in the file itself: immutable=1 reads it
+                # without the -shm file a read-only folder cannot hold.
+                try:
+                    return _open_sqlite(f"file:{path}?mode=ro&immutable=1")
+                except sqlite3.Error:
+                    pass
+            raise SourceError(
+                f"{database!r} is a WAL-mode database in a folder this process cannot "
+                "write (SQLite needs its -shm file beside it, even to read): copy the "
+                "database with its -wal file to a writable folder and audit the copy"
+            ) from None
+        raise SourceError(f"cannot open {database!r} as SQLite: {exc}") from None
+
+
+def _open_sqlite(uri: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(uri, uri=True, isolation_level=None)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
-def _sqlite_items(source: SqliteSource, limit: int) -> Iterator[Item]:
-    connection = _connect(source)
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return -1
+
+
+def _is_wal(database: str) -> bool:
+    # Bytes 18 and 19 of the header are the file format versions: 2 means WAL.
+    try:
+        with open(database, "rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    return header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02"
+
+
+def _sqlite_items(source: SqliteSource, limit: int, faults: _Faults) -> Iterator[Item]:
+    prefix = f"{id_text(source.table)}:"
+    try:
+        connection = _connect(source)
+    except SourceError as exc:  # gone or changed since it was checked
+        fault = faults(prefix[:-1], str(exc))
+        if fault is not None:
+            yield fault
+        return
+    rowid = None
     try:
         # Identifiers cannot be bound as parameters; _quoted makes each one a single
         # quoted name, whatever it contains.
         column, table = _quoted(source.column), _quoted(source.table)
         query = f"SELECT rowid, {column} FROM {table} ORDER BY rowid"  # noqa: S608
         cursor = connection.execute(query)
-        prefix = f"{source.table}:"
         for rowid, value in cursor:
             yield prefix + str(rowid), _cell_payload(value, source.column, limit)
     except sqlite3.Error as exc:
-        raise SourceError(f"reading {source.database!r}: {exc}") from None
+        # A corrupt page: the rows before it stand, the rest is one fault.
+        where = "before its first row" if rowid is None else f"after rowid {rowid}"
+        fault = faults(
+            prefix[:-1],
+            f"reading {source.database!r} stopped {where}: {exc} (check it with sqlite3 "
+            f"{source.database!r} 'PRAGMA integrity_check')",
+        )
+        if fault is not None:
+            yield fault
     finally:
         connection.close()
 
@@ -435,13 +693,29 @@ def _parquet_file(path: str):  # type: ignore[no-untyped-def]  # pyarrow is unty
         raise SourceError(f"cannot read {path!r} as Parquet: {exc}") from None
 
 
-def _parquet_items(source: ParquetSource, limit: int) -> Iterator[Item]:
-    parquet = _parquet_file(source.path)
+def _parquet_items(source: ParquetSource, limit: int, faults: _Faults) -> Iterator[Item]:
+    label = path_id(source.path)
     row = 0
-    for batch in parquet.iter_batches(columns=[source.column], batch_size=4096):
-        for value in batch.column(0).to_pylist():
-            row += 1
-            yield f"{source.path}:{row}", _cell_payload(value, source.column, limit)
+    try:
+        parquet = _parquet_file(source.path)
+        # One row group at a time: a corrupt page then costs only its own group's rows.
+        for group in range(parquet.num_row_groups):
+            batches = parquet.iter_batches(
+                columns=[source.column], batch_size=4096, row_groups=[group]
+            )
+            for batch in batches:
+                for value in batch.column(0).to_pylist():
+                    row += 1
+                    yield f"{label}:{row}", _cell_payload(value, source.column, limit)
+    except (SourceError, OSError, ValueError) as exc:  # pyarrow's errors are among these
+        # A corrupt page: the rows before it stand, the rest is one fault.
+        fault = faults(label, f"reading stopped after row {row}: {_one_line(str(exc))}")
+        if fault is not None:
+            yield fault
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
 
 
 def parquet_row_items(
@@ -449,7 +723,7 @@ def parquet_row_items(
 ) -> list[Item]:
     """The items of one Parquet row group (a Dask partition), ids as the local path gives
     (``label:row``, the label being the path as the user gave it)."""
-    label = path if label is None else label
+    label = path_id(path) if label is None else label
     table = _parquet_file(path).read_row_group(row_group, columns=[column])
     return [
         (f"{label}:{first_row + offset}", _cell_payload(value, column, limit))
