@@ -233,8 +233,9 @@ def test_times_without_a_zone_or_in_other_spellings_are_refused(
     assert assert_agree(document) is None
 
 
-def test_non_objects_are_decided_alike(saved: dict[str, Any]) -> None:
-    for document in ([], "keys", 1, None, {"keys": [1]}, {"keys": [[]]}, {"keys": {}}):
+def test_non_objects_are_decided_alike() -> None:
+    documents: list[object] = [[], "keys", 1, None, {"keys": [1]}, {"keys": [[]]}, {"keys": {}}]
+    for document in documents:
         assert assert_agree(document) is None
     assert assert_agree({}) == []
     assert assert_agree({"format": "tokenverify-keys"}) == []
