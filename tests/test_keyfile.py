@@ -428,3 +428,18 @@ def test_loading_a_keys_file_does_not_import_pydantic(
     imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines()}
     assert "tokenverify._keyfile" in imported
     assert not {"pydantic", "pydantic_core", "tokenverify._keyfile_model"} & imported
+
+
+def test_the_cli_verifies_with_a_keys_file_without_pydantic(tmp_path: Path) -> None:
+    issuer = TestIssuer.generate("ES256", fingerprint=FINGERPRINT)
+    issuer.registry().save(tmp_path / "keys.json")
+    (tmp_path / "checkout.json").write_text(json.dumps(issuer.checkout(node_id="n")))
+    code = (
+        "import sys\n"
+        "from tokenverify._cli import main\n"
+        f"status = main(['verify', {str(tmp_path / 'checkout.json')!r}, "
+        f"'--keys', {str(tmp_path / 'keys.json')!r}, '--node-id', 'n'])\n"
+        "print(status, sorted(m for m in sys.modules if m.startswith('pydantic')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "0 []"

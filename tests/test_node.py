@@ -500,3 +500,15 @@ def test_the_module_documents_its_formula() -> None:
     namespace, raw = "my-product", RAW
     local = hmac.new(namespace.encode(), raw.encode(), "sha256").hexdigest()
     assert local == expected_id(namespace, raw) == node.machine_id(namespace, sources=[Custom(raw)])
+
+
+def test_the_public_modules_import_neither_the_cli_nor_pydantic() -> None:
+    code = (
+        "import sys, tokenverify.node, tokenverify.trust\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('argparse', 'pydantic')"
+        " or m.startswith('tokenverify._cli') or m == 'subprocess'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"

@@ -138,3 +138,12 @@ def test_the_exported_module_runs_in_a_fresh_interpreter(
     code += "print(anchors.registry())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "<KeyRegistry 1 fingerprints, 1 keys>"
+
+
+def test_export_is_documented_in_help(call_cli: RunCli) -> None:
+    keys = call_cli("keys", "--help").out
+    assert "\n    export " in keys
+    assert "tokenverify keys export --keys keys.json --python" in keys.split("examples:")[1]
+    own = call_cli("keys", "export", "--help").out
+    assert "tokenverify keys export --keys keys.json --python -" in own.split("examples:")[1]
+    assert "--force" in own

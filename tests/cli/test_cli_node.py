@@ -260,3 +260,13 @@ def test_checkout_namespace_without_auto_is_a_usage_error(
     )
     assert_one_line_error(result)
     assert "--namespace goes with --node-id auto" in result.err
+
+
+def test_node_id_is_documented_in_help(call_cli: RunCli) -> None:
+    top = call_cli("--help").out
+    assert "\n    node-id " in top
+    assert "tokenverify node-id --namespace my-product" in top.split("examples:")[1]
+    own = call_cli("node-id", "--help").out
+    assert "tokenverify node-id --namespace my-product --json" in own.split("examples:")[1]
+    for command in ("verify", "checkout", "audit"):
+        assert "--namespace NAME" in call_cli(command, "--help").out
