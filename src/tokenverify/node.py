@@ -76,8 +76,9 @@ __all__ = [
 _MAX_NAMESPACE = 256
 _MAX_IDENTITY = 256  # what any source may return; the built-in ones are 32 or 36 characters
 _MAX_FILE = 4096
-_MACHINE_ID = re.compile(r"[0-9a-f]{32}\n?")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# Patterns as strings: re compiles (and caches) only the one this platform's source uses.
+_MACHINE_ID = r"[0-9a-f]{32}\n?"
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 # UUIDs that firmware vendors ship on every board (all zeros, all F, and the
 # "03000200-0400-0500-0006-000700080009" of many AMI BIOSes): they identify no machine.
 _PLACEHOLDER_UUIDS = frozenset(
@@ -104,7 +105,7 @@ _PLACEHOLDER_TEXT = frozenset(
     }
 )
 _IOREG = ("/usr/sbin/ioreg", "-rd1", "-c", "IOPlatformExpertDevice")
-_IOREG_UUID_LINE = re.compile(r'^\s*"IOPlatformUUID" = "([^"\n]*)"\s*$', re.MULTILINE)
+_IOREG_UUID_LINE = r'^\s*"IOPlatformUUID" = "([^"\n]*)"\s*$'
 _IOREG_TIMEOUT = 10.0
 _CRYPTOGRAPHY_KEY = r"SOFTWARE\Microsoft\Cryptography"
 _REG_SZ = 1  # winreg.REG_SZ, spelled out: winreg exists only on Windows
@@ -184,7 +185,7 @@ class MachineIdFile:
                 "empty: the image leaves it to be generated at first boot (run "
                 "'systemd-machine-id-setup' or 'dbus-uuidgen --ensure' as root)"
             )
-        if not _MACHINE_ID.fullmatch(text):
+        if not re.fullmatch(_MACHINE_ID, text):
             raise ValueError(
                 f"not 32 lowercase hex digits and a newline ({len(data)} bytes); "
                 "regenerate it with 'systemd-machine-id-setup'"
@@ -240,7 +241,7 @@ class IOPlatformUuid:
             output = self._run(_IOREG)
         except FileNotFoundError:
             return None
-        values = _IOREG_UUID_LINE.findall(output)
+        values = re.findall(_IOREG_UUID_LINE, output, re.MULTILINE)
         if not values:
             raise ValueError("not in ioreg's output")
         if len(values) > 1:
@@ -387,7 +388,7 @@ def _check_uuid(value: str) -> str:
     # Only known placeholders are quoted: an error never shows a machine's real identity.
     if value.strip().lower() in _PLACEHOLDER_TEXT:
         raise ValueError(f"{value.strip()!r}, a placeholder, not a UUID")
-    if not _UUID.fullmatch(value):
+    if not re.fullmatch(_UUID, value):
         raise ValueError(f"not a UUID ({len(value)} characters)")
     if value.lower() in _PLACEHOLDER_UUIDS:
         raise ValueError(f"{value}, a placeholder UUID that many machines share")
