@@ -443,3 +443,18 @@ def test_the_cli_verifies_with_a_keys_file_without_pydantic(tmp_path: Path) -> N
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines()[-1] == "0 []"
+
+
+def test_a_keys_file_over_16_mib_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_bytes(b"{" + b" " * (16 << 20) + b"}")
+    with pytest.raises(tv.InvalidKey, match="is over 16 MiB"):
+        tv.KeyRegistry.load(path)
+    # UTF-16 under the limit on disk but over it as UTF-8 (CJK: 2 bytes become 3).
+    label = "\u4e00" * (6 << 20)
+    path.write_bytes(
+        codecs.BOM_UTF16_LE + json.dumps({"x": label}, ensure_ascii=False).encode("utf-16-le")
+    )
+    assert path.stat().st_size <= 16 << 20
+    with pytest.raises(tv.InvalidKey, match="is over 16 MiB"):
+        tv.KeyRegistry.load(path)

@@ -125,11 +125,13 @@ def load_registry(path: str | os.PathLike[str]) -> KeyRegistry:
             data = handle.read(_MAX_KEYS_FILE + 1)
     except OSError as exc:
         raise InvalidKey(f"cannot read {where}: {exc.strerror}") from None
+    if len(data) > _MAX_KEYS_FILE:
+        raise InvalidKey(f"{where} is over 16 MiB")
     try:
-        text = to_utf8(data)
+        text = to_utf8(data)  # UTF-16 grows by up to half in UTF-8: judged again below
     except ValueError as exc:
         raise InvalidKey(f"{where}: {exc}") from None
-    if len(data) > _MAX_KEYS_FILE or len(text) > _MAX_KEYS_FILE:
+    if len(text) > _MAX_KEYS_FILE:
         raise InvalidKey(f"{where} is over 16 MiB")
     try:
         document = loads_object(text)
@@ -157,7 +159,7 @@ def load_registry(path: str | os.PathLike[str]) -> KeyRegistry:
             raise InvalidKey(f"{where}: key {index}: public_key holds several keys, not one PEM")
         if entry.thumbprint is not None and entry.thumbprint != added.thumbprint:
             raise InvalidKey(
-                f"{where}: key {index}: thumbprint {entry.thumbprint} does not match its "
+                f"{where}: key {index}: thumbprint {_show(entry.thumbprint)} does not match its "
                 f"public key ({added.thumbprint}); the file was edited"
             )
     return registry
