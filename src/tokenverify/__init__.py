@@ -23,7 +23,9 @@ from ._signature import verify_compact
 from ._verifier import Verifier
 
 if TYPE_CHECKING:
+    from . import node as node
     from . import testing as testing
+    from . import trust as trust
     from ._clock import ClockGuard
     from ._revocation import Revocation, RevocationList
 
@@ -51,6 +53,8 @@ __version__ = "0.1.0"
 # guard's file handling alone pulls in pathlib and tempfile, about 4 ms).
 _LAZY = {
     "testing": ("tokenverify.testing", None),
+    "node": ("tokenverify.node", None),
+    "trust": ("tokenverify.trust", None),
     "ClockGuard": ("tokenverify._clock", "ClockGuard"),
     "Revocation": ("tokenverify._revocation", "Revocation"),
     "RevocationList": ("tokenverify._revocation", "RevocationList"),

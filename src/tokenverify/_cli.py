@@ -75,6 +75,8 @@ examples:
       --node-id node-7 --keys keys.json --save checkout.json
   tokenverify schema policy > policy.schema.json
   tokenverify audit store/ --keys keys.json --format html --output audit.html
+  tokenverify node-id --namespace my-product
+  tokenverify keys export --keys keys.json --python trust_anchors.py
 
 exit codes: 0 valid (or done), 1 token rejected, 2 usage or configuration error,
 130 interrupted.
@@ -114,7 +116,31 @@ examples:
   tokenverify keys list --keys keys.json
   tokenverify keys show THUMBPRINT --keys keys.json
   tokenverify keys remove --keys keys.json --fingerprint F --thumbprint=THUMBPRINT
-  tokenverify keys schema > keys.schema.json"""
+  tokenverify keys schema > keys.schema.json
+  tokenverify keys export --keys keys.json --python trust_anchors.py"""
+
+_EXPORT_EPILOG = """\
+Writes a Python module holding the keys (PEM, algorithms, validity, thumbprints, labels,
+key ids) for the product to import and ship inside its signed code:
+registry = trust_anchors.registry() then checks each key as 'keys add' does and refuses an
+entry edited by hand. The same keys give the same bytes. An existing file is replaced only
+with --force, and only if it is an earlier export.
+
+examples:
+  tokenverify keys export --keys keys.json --python src/myapp/trust_anchors.py
+  tokenverify keys export --keys keys.json --python - | diff - src/myapp/trust_anchors.py"""
+
+_NODE_EPILOG = """\
+Prints this machine's id under NAMESPACE: HMAC-SHA-256 of the OS machine identity
+(/etc/machine-id, /var/lib/dbus/machine-id, DMI product_uuid; macOS IOPlatformUUID;
+Windows MachineGuid), keyed by the namespace. A product computes the same value with
+tokenverify.node.machine_id(NAMESPACE); 'checkout --node-id auto --namespace NAMESPACE'
+sends it as NodeId. Cloned VMs and containers share their image's machine id: see
+SECURITY.md.
+
+examples:
+  tokenverify node-id --namespace my-product
+  tokenverify node-id --namespace my-product --json"""
 
 _MINT_EPILOG = """\
 Test material only: the key is a test issuer key and every response minted carries
@@ -144,7 +170,9 @@ examples:
       --fingerprint 'aws:294406891311:AWS/Marketplace:issuer-fingerprint' \\
       --entitlement Name=Users,Unit=Count,Value=1 --node-id node-7 --save checkout.json
   tokenverify checkout --borrow --license-arn ARN --entitlement Name=Users,Unit=Count,Value=1 \\
-      --node-id node-7 --metadata Mac=02:42:ac:11:00:02 --keys keys.json --save checkout.json"""
+      --node-id node-7 --metadata Mac=02:42:ac:11:00:02 --keys keys.json --save checkout.json
+  tokenverify checkout --borrow --license-arn ARN --entitlement Name=Users,Unit=Count,Value=1 \\
+      --node-id auto --namespace my-product --keys keys.json --save checkout.json"""
 
 _SCHEMA_EPILOG = """\
 examples:
@@ -321,6 +349,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_keys_commands(commands)
     _add_mint_command(commands)
     _add_checkout_command(commands)
+    _add_node_command(commands)
     from ._cli_audit import add_audit_command
 
     add_audit_command(commands)
@@ -400,7 +429,10 @@ def _add_trust(parser: argparse.ArgumentParser, *, required: bool) -> None:
 
 
 def _add_policy(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--node-id", metavar="N", help="NodeId the checkout must be bound to")
+    parser.add_argument(
+        "--node-id", metavar="N", help="NodeId the checkout must be bound to ('auto': this machine)"
+    )
+    _add_namespace(parser)
     parser.add_argument("--license-arn", metavar="A", help="license the checkout must come from")
     parser.add_argument("--sku", metavar="S", help="productSKU the token must carry")
     parser.add_argument(
@@ -485,6 +517,37 @@ def _add_keys_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
 
     schema = _command(actions, "schema", "print the keys file's JSON Schema", _KEYS_EPILOG)
     schema.set_defaults(handler=_lazy("_cli_keys", "print_keys_schema"))
+
+    export = _command(
+        actions, "export", "write the keys as a Python module to ship signed", _EXPORT_EPILOG
+    )
+    export.add_argument("--keys", required=True, metavar="KEYS", help="keys file")
+    export.add_argument(
+        "--python", required=True, metavar="FILE|-", help="module to write ('-' = stdout)"
+    )
+    export.add_argument(
+        "--force", action="store_true", help="replace FILE if it is an earlier export"
+    )
+    export.set_defaults(handler=_lazy("_cli_export", "export_keys"))
+
+
+def _add_namespace(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--namespace",
+        metavar="NAME",
+        help="with --node-id auto: the product's name, as its launch check passes it",
+    )
+
+
+def _add_node_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    node = _command(commands, "node-id", "print this machine's node id", _NODE_EPILOG)
+    node.add_argument(
+        "--namespace", required=True, metavar="NAME", help="the product's name, e.g. my-product"
+    )
+    node.add_argument(
+        "--json", action="store_true", help="print a JSON object with the id and its source"
+    )
+    node.set_defaults(handler=_lazy("_cli_node", "node_id"))
 
 
 def _add_mint_command(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -602,7 +665,10 @@ def _add_checkout_command(commands: argparse._SubParsersAction[_Parser]) -> None
         metavar="E",
         help="Name=NAME,Unit=UNIT[,Value=V]",
     )
-    checkout.add_argument("--node-id", metavar="N", help="NodeId to bind the checkout to")
+    checkout.add_argument(
+        "--node-id", metavar="N", help="NodeId to bind the checkout to ('auto': this machine)"
+    )
+    _add_namespace(checkout)
     checkout.add_argument(
         "--checkout-type",
         choices=["PROVISIONAL", "PERPETUAL"],

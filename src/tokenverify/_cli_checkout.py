@@ -44,8 +44,11 @@ def license_manager_client(region: str | None, profile: str | None) -> Any:
 def checkout(args: argparse.Namespace, console: Console) -> int:
     """Check out, verify when ``--keys`` is given, save; 0 saved, 1 rejected (not saved)."""
     from . import aws
+    from ._cli_node import resolve_node_id
 
     _check_arguments(args)
+    # Resolved once: the NodeId sent to AWS is the one the verifier then expects.
+    args = argparse.Namespace(**{**vars(args), "node_id": resolve_node_id(args), "namespace": None})
     verifier = None
     if args.keys is not None:
         from ._cli_keys import load_trust

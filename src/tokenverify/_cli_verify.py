@@ -63,9 +63,11 @@ def read_source(path: str) -> bytes:
 
 def build_policy(args: argparse.Namespace) -> Policy:
     """``--policy`` file (if any) with the flags given beside it overriding its fields."""
+    from ._cli_node import resolve_node_id  # --node-id auto --namespace NAME
+
     overrides: dict[str, Any] = {
         "key_fingerprint": args.fingerprint,
-        "node_id": args.node_id,
+        "node_id": resolve_node_id(args),
         "license_arn": args.license_arn,
         # 'checkout' names its --sku product_sku: a request field, not a demand on the token.
         "product_sku": getattr(args, "sku", None),

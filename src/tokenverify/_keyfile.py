@@ -1,93 +1,140 @@
-"""The keys file: a registry saved as JSON, validated by a pydantic model on load.
+"""The keys file: a registry saved as JSON, and read back without pydantic.
 
-Imported lazily by ``KeyRegistry.save``/``load`` and the CLI, never by ``import
-tokenverify``: pydantic costs about 110 ms to import, more than a whole launch check.
+``KeyRegistry.load`` can sit on a product's launch path, so reading uses only what a
+launch imports anyway: the bytes are decoded by their byte order mark
+(:func:`tokenverify._text.to_utf8`), parsed by the strict JSON parser (duplicate member
+names, NaN and deep nesting refused: :mod:`tokenverify._json`), and checked by hand
+against the rules of the pydantic model that saving and ``tokenverify keys schema`` use
+(:mod:`tokenverify._keyfile_model`, imported only by them). ``tests/test_keyfile.py``
+feeds a corpus of valid and invalid files to both and asserts the same decision. Every
+key then goes through :meth:`KeyRegistry.add`, and a recorded thumbprint must match.
+
+The rules: an object with ``format`` ("tokenverify-keys"), ``version`` (1) and ``keys``, all
+optional, nothing else; each key an object with ``fingerprint`` (1 to 256 characters),
+``public_key`` and ``algorithms`` (a non-empty list of JWS names) required, ``not_before``,
+``not_after`` (RFC 3339 times with a zone), ``label``, ``key_id`` and ``thumbprint``
+(strings) optional or null, nothing else.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
 
 from ._errors import InvalidKey
-from ._files import write_atomically
+from ._json import loads_object
 from ._sniff import looks_like
 from ._text import encoded_limit, to_utf8
 
 if TYPE_CHECKING:
+    from ._keyfile_model import KeyFile, KeyFileEntry
     from ._registry import KeyRegistry
 
-__all__ = ["KeyFile", "KeyFileEntry", "json_schema", "load_registry", "save_registry"]
+__all__ = [
+    "ALGORITHMS",
+    "FORMAT",
+    "VERSION",
+    "Entry",
+    "KeyFile",
+    "KeyFileEntry",
+    "json_schema",
+    "load_registry",
+    "parse_time",
+    "save_registry",
+    "validate_document",
+]
 
+FORMAT: Final = "tokenverify-keys"
+VERSION: Final = 1
+#: The JWS names a keys file may pin (the model's ``Literal`` spells the same ones).
+ALGORITHMS: Final = (
+    "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"
+)  # fmt: skip
 _MAX_KEYS_FILE = 16 << 20
 _KEYS_FILE_MARK = b'"tokenverify-keys"'
+_MAX_FINGERPRINT = 256
+_DOCUMENT_FIELDS = ("format", "version", "keys")
+_ENTRY_FIELDS = (
+    "fingerprint",
+    "public_key",
+    "algorithms",
+    "not_before",
+    "not_after",
+    "label",
+    "key_id",
+    "thumbprint",
+)
+# RFC 3339 with an explicit zone, as 'save' writes it; fromisoformat then checks ranges.
+# Compiled on first use: most keys files hold no validity window.
+_TIME = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
-class KeyFileEntry(BaseModel):
-    """One trusted public key."""
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One key of a keys file, checked for shape (the key itself is checked by ``add``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    fingerprint: str = Field(
-        min_length=1,
-        max_length=256,
-        description="Issuer key fingerprint: 'aws:111122223333:My Company:issuer-fingerprint'.",
-    )
-    public_key: str = Field(description="The public key as an SPKI PEM block.")
-    algorithms: list[
-        Literal[
-            "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"
-        ]
-    ] = Field(min_length=1, description="JWS algorithms this key may verify.")
-    not_before: AwareDatetime | None = Field(
-        None, description="Key not valid for tokens issued before."
-    )
-    not_after: AwareDatetime | None = Field(
-        None, description="Key not valid for tokens issued after."
-    )
-    label: str | None = Field(None, description="A note for people, e.g. 'KMS key of 2026'.")
-    key_id: str | None = Field(
-        None, description="KMS KeyId or JWK kid; matched against a token's kid."
-    )
-    thumbprint: str | None = Field(
-        None, description="RFC 7638 SHA-256 thumbprint; checked against public_key on load."
-    )
+    fingerprint: str
+    public_key: str
+    algorithms: tuple[str, ...]
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    label: str | None = None
+    key_id: str | None = None
+    thumbprint: str | None = None
 
 
-class KeyFile(BaseModel):
-    """A tokenverify keys file."""
+def parse_time(text: str) -> datetime:
+    """A keys file time: ``YYYY-MM-DDThh:mm:ss[.ffffff]`` and ``Z`` or ``±hh:mm``."""
+    if re.fullmatch(_TIME, text, re.ASCII) is None:  # re caches the compiled pattern
+        raise ValueError(
+            f"{_show(text)} is not a date-time with a zone, such as '2026-01-01T00:00:00Z'"
+        )
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{_show(text)} is not a valid date-time") from None
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    format: Literal["tokenverify-keys"] = "tokenverify-keys"
-    version: Literal[1] = 1
-    keys: list[KeyFileEntry] = Field(default_factory=list)
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the keys file."""
-    return KeyFile.model_json_schema()
+def validate_document(document: Mapping[str, Any]) -> list[Entry]:
+    """The entries of a parsed keys file; ``ValueError`` naming the entry and field."""
+    _refuse_unknown(document, _DOCUMENT_FIELDS, "")
+    if "format" in document and document["format"] != FORMAT:
+        raise ValueError(f"format: must be {FORMAT!r}, found {_show(document['format'])}")
+    if "version" in document:
+        version = document["version"]
+        if type(version) is not int or version != VERSION:  # true == 1 in Python, not here
+            raise ValueError(f"version: must be {VERSION}, found {_show(version)}")
+    keys = document.get("keys", [])
+    if not isinstance(keys, list):
+        raise ValueError(f"keys: must be a list of keys, found {_show(keys)}")
+    return [_entry(item, f"key {index}") for index, item in enumerate(keys)]
 
 
 def load_registry(path: str | os.PathLike[str]) -> KeyRegistry:
     """Read and check a keys file; ``InvalidKey`` names the first problem."""
     from ._registry import KeyRegistry
 
-    data = read_keys_file(path)
+    text = read_keys_file(path)
+    where = f"keys file {os.fspath(path)!r}"  # read_keys_file checked that path is one
     try:
-        document = KeyFile.model_validate_json(data, strict=False)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise InvalidKey(f"keys file {os.fspath(path)!r}: {where}: {first['msg']}") from None
+        document = loads_object(text)
+    except ValueError as exc:
+        raise InvalidKey(f"{where}: not strict JSON: {exc}") from None
+    try:
+        entries = validate_document(document)
+    except ValueError as exc:
+        raise InvalidKey(f"{where}: {exc}") from None
     registry = KeyRegistry()
-    for index, entry in enumerate(document.keys):
+    for index, entry in enumerate(entries):
         try:
-            (added,) = registry.add(
+            added = registry.add(
                 entry.fingerprint,
                 entry.public_key,
                 algorithms=entry.algorithms,
@@ -95,27 +142,30 @@ def load_registry(path: str | os.PathLike[str]) -> KeyRegistry:
                 not_after=entry.not_after,
                 label=entry.label,
                 key_id=entry.key_id,
-            )
+            )[0]
         except (InvalidKey, ValueError) as exc:
-            raise InvalidKey(f"keys file {os.fspath(path)!r}: key {index}: {exc}") from None
+            raise InvalidKey(f"{where}: key {index}: {exc}") from None
+        if len(registry) != index + 1:  # a JWKS in public_key: add took several keys
+            raise InvalidKey(f"{where}: key {index}: public_key holds several keys, not one PEM")
         if entry.thumbprint is not None and entry.thumbprint != added.thumbprint:
             raise InvalidKey(
-                f"keys file {os.fspath(path)!r}: key {index}: thumbprint {entry.thumbprint} "
-                f"does not match its public key ({added.thumbprint}); the file was edited"
+                f"{where}: key {index}: thumbprint {_show(entry.thumbprint)} does not match its "
+                f"public key ({added.thumbprint}); the file was edited"
             )
     return registry
 
 
 def read_keys_file(path: object) -> bytes:
     """The keys file's text as UTF-8, decoded by BOM; ``InvalidKey`` if it cannot be one."""
+    from ._files import read_regular_file
+
     if not isinstance(path, str | os.PathLike):
         # open() would take an int for a file descriptor: never guess what a value means.
         raise InvalidKey(f"a keys file is named by a str or path, not a {type(path).__name__}")
     try:
         name = repr(os.fspath(path))
-        with open(path, "rb") as handle:
-            # Any encoding's worth: the limit is judged on the decoded text.
-            data = handle.read(encoded_limit(_MAX_KEYS_FILE) + 1)
+        # Never blocks on a FIFO; any encoding's worth: the limit is judged on the decoded text.
+        data = read_regular_file(path, encoded_limit(_MAX_KEYS_FILE))
     except OSError as exc:
         raise InvalidKey(f"cannot read keys file {name}: {exc.strerror or exc}") from None
     except (TypeError, ValueError) as exc:  # an odd PathLike, a NUL in the name
@@ -139,26 +189,112 @@ def read_keys_file(path: object) -> bytes:
     return data
 
 
-def to_key_file(registry: KeyRegistry) -> KeyFile:
-    """The keys file model of a registry."""
-    return KeyFile(
-        keys=[
-            KeyFileEntry(
-                fingerprint=key.fingerprint,
-                public_key=key.public_pem(),
-                algorithms=sorted(key.algorithms),  # type: ignore[arg-type]
-                not_before=key.not_before,
-                not_after=key.not_after,
-                label=key.label,
-                key_id=key.key_id,
-                thumbprint=key.thumbprint,
+def save_registry(registry: KeyRegistry, path: str | os.PathLike[str]) -> None:
+    """Write atomically: a reader sees the old file or the new one, never half of one."""
+    import json
+    from pathlib import Path
+
+    from ._files import write_atomically
+    from ._keyfile_model import to_key_file
+
+    text = json.dumps(to_key_file(registry).model_dump(mode="json"), indent=2) + "\n"
+    write_atomically(Path(path), text.encode("utf-8"))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the keys file (from the pydantic model)."""
+    from ._keyfile_model import json_schema as model_schema
+
+    return model_schema()
+
+
+def __getattr__(name: str) -> Any:
+    # The models stay importable from here without pydantic loading with this module.
+    if name in ("KeyFile", "KeyFileEntry"):
+        from . import _keyfile_model
+
+        return getattr(_keyfile_model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _entry(item: object, where: str) -> Entry:
+    if not isinstance(item, dict):
+        raise ValueError(f"{where}: must be an object, found {_show(item)}")
+    _refuse_unknown(item, _ENTRY_FIELDS, f"{where}: ")
+    for name in ("fingerprint", "public_key", "algorithms"):
+        if name not in item:
+            raise ValueError(f"{where}: {name}: required")
+    fingerprint = _required_string(item, "fingerprint", where)
+    if not 0 < len(fingerprint) <= _MAX_FINGERPRINT:
+        raise ValueError(f"{where}: fingerprint: must be 1 to 256 characters")
+    public_key = _required_string(item, "public_key", where)
+    algorithms = item["algorithms"]
+    if not isinstance(algorithms, list) or not algorithms:
+        raise ValueError(
+            f'{where}: algorithms: must be a non-empty list such as ["PS384"], '
+            f"found {_show(algorithms)}"
+        )
+    for position, algorithm in enumerate(algorithms):
+        if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
+            raise ValueError(
+                f"{where}: algorithms[{position}]: {_show(algorithm)} is not one of "
+                f"{', '.join(ALGORITHMS)}"
             )
-            for key in registry
-        ]
+    return Entry(
+        fingerprint=fingerprint,
+        public_key=public_key,
+        algorithms=tuple(algorithms),
+        not_before=_time(item, "not_before", where),
+        not_after=_time(item, "not_after", where),
+        label=_optional_string(item, "label", where),
+        key_id=_optional_string(item, "key_id", where),
+        thumbprint=_optional_string(item, "thumbprint", where),
     )
 
 
-def save_registry(registry: KeyRegistry, path: str | os.PathLike[str]) -> None:
-    """Write atomically: a reader sees the old file or the new one, never half of one."""
-    text = json.dumps(to_key_file(registry).model_dump(mode="json"), indent=2) + "\n"
-    write_atomically(Path(path), text.encode("utf-8"))
+def _required_string(item: Mapping[str, Any], name: str, where: str) -> str:
+    value = item[name]
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: {name}: must be a string, found {_show(value)}")
+    return value
+
+
+def _optional_string(item: Mapping[str, Any], name: str, where: str) -> str | None:
+    value = item.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{where}: {name}: must be a string or null, found {_show(value)}")
+    return value
+
+
+def _time(item: Mapping[str, Any], name: str, where: str) -> datetime | None:
+    value = item.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(
+            f"{where}: {name}: must be a date-time string such as '2026-01-01T00:00:00Z', "
+            f"found {_show(value)}"
+        )
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {name}: {exc}") from None
+
+
+def _refuse_unknown(item: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for name in item:
+        if name not in allowed:
+            raise ValueError(f"{where}unknown field {_show(name)} (allowed: {', '.join(allowed)})")
+
+
+def _show(value: object) -> str:
+    """A JSON value as an error message names it: short, and escaped by repr."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:40] + "...")
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value!r:.20}"
+    return "an object" if isinstance(value, dict) else "a list"

@@ -7,13 +7,14 @@ module itself imports neither boto3 nor anything else outside the standard libra
     import tokenverify as tv
     from tokenverify.aws import checkout_borrow_license
 
+    node_id = tv.node.machine_id("my-product")   # the id the launch check will compute
     client = boto3.client("license-manager", region_name="us-east-1")
     checkout_borrow_license(
         client,
         license_arn="arn:aws:license-manager::111122223333:license:l-0123",
         entitlements=[("Users", "1", "Count")],
-        node_id="node-7",
-        verifier=tv.Verifier(registry, tv.Policy(node_id="node-7")),
+        node_id=node_id,
+        verifier=tv.Verifier(registry, tv.Policy(node_id=node_id)),
         save_to="checkout.json",   # the whole response, written atomically
     )
 
@@ -72,8 +73,10 @@ def checkout_license(
 ) -> dict[str, Any]:
     """Call ``CheckoutLicense``; verify (if ``verifier``) and save (if ``save_to``) it.
 
-    Returns the full response. ``client_token`` defaults to a fresh UUID; pass the same
-    one to retry idempotently. Raises :class:`TokenRejected` (nothing saved) if the
+    Returns the full response. ``node_id`` binds the checkout to a machine: pass
+    :func:`tokenverify.node.machine_id` of the product's namespace, the value its launch
+    check expects. ``client_token`` defaults to a fresh UUID; pass the same one to retry
+    idempotently. Raises :class:`TokenRejected` (nothing saved) if the
     verifier refuses the response; botocore's exceptions pass through.
     """
     request: dict[str, Any] = {

@@ -290,7 +290,10 @@ def test_unreadable_input_is_exit_2(
     [
         (None, "cannot read"),
         (b'{"format": "tokenverify-keys", "version": 2, "keys": []}', "version"),
-        (b'{"format": "tokenverify-keys", "keys": [{"fingerprint": "x"}]}', "keys.0"),
+        (
+            b'{"format": "tokenverify-keys", "keys": [{"fingerprint": "x"}]}',
+            "key 0: public_key: required",
+        ),
         (b'{"format": "tokenverify-keys", "keys": [', "keys file"),
         (b"\x00\x01garbage", "not a tokenverify keys file"),
     ],
