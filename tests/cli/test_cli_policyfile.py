@@ -251,6 +251,8 @@ def test_policy_file_metadata_and_typ_are_checked(
     )
     assert_one_line_error(result)
     assert "policy file" in result.err
+
+
 @pytest.mark.parametrize(
     ("text", "duplicate"),
     [
