@@ -323,8 +323,11 @@ def test_a_corrupt_parquet_page_is_a_source_problem(store: Store, tmp_path: Path
     metadata = parquet.ParquetFile(path).metadata
     second = metadata.row_group(1).column(0)
     data = bytearray(path.read_bytes())
-    start = second.data_page_offset + 40
-    data[start : start + 2000] = b"\xa5" * 2000
+    # The whole column chunk of the second row group, whatever its page layout (the test
+    # issuer's ~4 KB tokens spread it over several pages).
+    start = second.dictionary_page_offset or second.data_page_offset
+    size = second.total_compressed_size
+    data[start : start + size] = b"\xa5" * size
     path.write_bytes(bytes(data))
     shutil.copy(store.root / "saved" / "valid-1.json", tmp_path / "after.json")
     output = tmp_path / "audit.jsonl"

@@ -106,7 +106,8 @@ def test_export_refusals_are_one_line(run_cli: RunCli, keys_file: Path, tmp_path
     not_keys.write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
     cases = [
         (("--keys", empty, "--python", tmp_path / "a.py"), "holds no keys"),
-        (("--keys", not_keys, "--python", tmp_path / "b.py"), "not strict JSON"),
+        # A PEM given as a keys file is named as such, not reported as a JSON error.
+        (("--keys", not_keys, "--python", tmp_path / "b.py"), "looks like a PEM block"),
         (("--keys", tmp_path / "missing.json", "--python", tmp_path / "c.py"), "cannot read"),
         (("--keys", keys_file, "--python", tmp_path / "no" / "d.py"), "no folder"),
         (("--keys", keys_file), "--python"),
