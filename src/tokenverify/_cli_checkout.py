@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from ._cli_output import (
-    REMEDIES,
     CliError,
     Console,
     format_time,
     one_line,
     os_error_reason,
     printable,
+    remedy,
 )
 from ._errors import TokenRejected
 from ._times import parse_iso8601
@@ -94,7 +94,7 @@ def checkout(args: argparse.Namespace, console: Console) -> int:
             f"{rejected}  {operation} response: {rejection.reason.value}: "
             f"{one_line(rejection.description)}"
         )
-        console.error(f"remedy: {REMEDIES[rejection.reason]}")
+        console.error(f"remedy: {remedy(rejection.reason, rejection.description)}")
         return 1
     except OSError as exc:
         raise CliError(

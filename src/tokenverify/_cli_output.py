@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from ._display import printable
-from ._errors import Reason
+from ._errors import OFF_STANDARD_SALT, Reason
 
 __all__ = [
     "REMEDIES",
@@ -31,6 +31,7 @@ __all__ = [
     "one_line",
     "os_error_reason",
     "printable",
+    "remedy",
 ]
 
 #: What to do about each rejection, printed on stderr after the reason (exit code 1).
@@ -144,6 +145,17 @@ class Console:
         if not enabled:
             return text
         return f"\x1b[{_COLOURS[colour]}m{text}\x1b[0m"
+
+
+def remedy(reason: Reason, message: str) -> str:
+    """What to do about a rejection: by reason, and for a signer bug by what was found."""
+    if reason is Reason.bad_signature and OFF_STANDARD_SALT in message:
+        return (
+            "the issuer's signer uses a non-standard RSASSA-PSS salt (not tampering): sign "
+            "with salt = hash length, as AWS KMS does; a test double such as moto's KMS "
+            "cannot mint tokens that verify"
+        )
+    return REMEDIES[reason]
 
 
 def _wants_colour(mode: str, stream: TextIO) -> bool:

@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from . import _json
 from ._cli_keys import key_type, load_trust
 from ._cli_output import (
-    REMEDIES,
     CliError,
     Console,
     format_duration,
@@ -27,6 +26,7 @@ from ._cli_output import (
     one_line,
     os_error_reason,
     printable,
+    remedy,
 )
 from ._errors import Reason, TokenRejected
 from ._files import read_regular_file
@@ -206,7 +206,7 @@ def _print_valid(source: str, checkout: VerifiedCheckout, now: float, console: C
 def _print_rejected(source: str, reason: Reason, message: str, console: Console) -> None:
     rejected = console.style("REJECTED", "red", stream="err")
     console.error(f"{rejected}  {_label(source)}: {reason.value}: {one_line(message)}")
-    console.error(f"remedy: {REMEDIES[reason]}")
+    console.error(f"remedy: {remedy(reason, message)}")
 
 
 def _print_verify_json(source: str, verdict: Verdict, now: float, console: Console) -> None:
@@ -217,7 +217,7 @@ def _print_verify_json(source: str, verdict: Verdict, now: float, console: Conso
         valid=verdict.ok,
         reason=verdict.reason,
         message=verdict.message,
-        remedy=None if verdict.reason is None else REMEDIES[verdict.reason],
+        remedy=None if verdict.reason is None else remedy(verdict.reason, verdict.message),
         checked_at=checked_at_datetime(now),
         checkout=None
         if verdict.checkout is None

@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._result import VerifiedCheckout
 
-__all__ = ["InvalidKey", "Reason", "TokenRejected"]
+__all__ = ["OFF_STANDARD_SALT", "InvalidKey", "Reason", "TokenRejected"]
+
+#: The words of a ``bad_signature`` message whose signature verifies with another PSS salt
+#: (a signer that breaks JWS, not tampering): the CLI gives that case its own remedy.
+OFF_STANDARD_SALT = "verifies this signature only with an RSASSA-PSS salt"
 
 
 class Reason(enum.StrEnum):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._algorithms import pss_salt_found
-from ._errors import Reason, TokenRejected
+from ._errors import OFF_STANDARD_SALT, Reason, TokenRejected
 from ._keys import RegisteredKey
 from ._registry import MAX_CANDIDATE_KEYS, KeyRegistry, KeySelection
 from ._token import DEFAULT_MAX_TOKEN_SIZE, CompactToken, decode_segment, parse_compact
@@ -77,8 +77,8 @@ def _bad_signature(
         salt = pss_salt_found(algorithm, key.public_key, parsed.signature, parsed.signing_input)
         if salt is not None:
             return (
-                f"a trusted key of {issuer!r} verifies this signature only with an RSASSA-PSS "
-                f"salt of {salt} bytes, but JWS {algorithm} and AWS KMS use the hash length, "
+                f"a trusted key of {issuer!r} {OFF_STANDARD_SALT} of {salt} bytes, but JWS "
+                f"{algorithm} and AWS KMS use the hash length, "
                 f"{algorithm[2:]} bits = {int(algorithm[2:]) // 8} bytes (RFC 7518 3.5). Not "
                 "altered: its signer breaks JWS, as moto's KMS mock does (maximum salt)"
             )

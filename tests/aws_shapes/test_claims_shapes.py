@@ -383,6 +383,16 @@ def test_typ_pin_refuses_another_or_no_typ(
     verified_everywhere(verifier(issuer), response, tmp_path)
 
 
+def test_typ_pin_of_an_unusual_typ_verifies_end_to_end(issuer: TestIssuer, tmp_path: Path) -> None:
+    """A product whose issuer writes ``typ: JWS`` may pin exactly that (kid helper + pin)."""
+    jws = borrow(issuer, header={"typ": "JWS"})
+    verified_everywhere(verifier(issuer, tv.Policy(typ="JWS")), jws, tmp_path)
+    jwt = borrow(issuer, header={"typ": "JWT"})
+    (tmp_path / "jwt").mkdir()
+    pinned = verifier(issuer, tv.Policy(typ="JWS"))
+    refused_everywhere(pinned, jwt, tmp_path / "jwt", tv.Reason.unsupported_header)
+
+
 @pytest.mark.parametrize(
     ("pinned", "typ", "same"),
     [

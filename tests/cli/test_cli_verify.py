@@ -579,3 +579,34 @@ def test_product_flag_on_a_token_without_a_sku_suggests_license_arn(
         response["LicenseArn"],
     )  # fmt: skip
     assert bound.code == 0, bound
+
+
+def test_an_off_standard_pss_salt_gets_its_own_remedy(
+    call_cli: RunCli, issuer: TestIssuer, keys_file: Path, tmp_path: Path
+) -> None:
+    """A signer bug (moto's maximum salt) is not sent after a tampering bug that is not there."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    token = issuer.checkout()["SignedToken"]
+    signing_input = token.rsplit(".", 1)[0].encode("ascii")
+    key = issuer.private_key
+    assert isinstance(key, rsa.RSAPrivateKey)
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=padding.PSS.MAX_LENGTH)
+    signature = base64.urlsafe_b64encode(key.sign(signing_input, pss, hashes.SHA384()))
+    path = tmp_path / "moto.jwt"
+    path.write_bytes(signing_input + b"." + signature.rstrip(b"="))
+    result = call_cli("verify", path, "--keys", keys_file)
+    assert result.code == 1
+    assert "bad_signature" in result.err
+    assert "non-standard RSASSA-PSS salt" in result.err
+    assert REMEDIES[tv.Reason.bad_signature] not in result.err  # "do not edit the saved file"
+    as_json = call_cli("verify", path, "--keys", keys_file, "--json")
+    assert "non-standard RSASSA-PSS salt" in json.loads(as_json.out)["remedy"]
+    # An edited token keeps the tampering remedy.
+    edited = tmp_path / "edited.jwt"
+    edited.write_text(token[:-8] + ("A" if token[-8] != "A" else "B") + token[-7:])
+    plain = call_cli("verify", edited, "--keys", keys_file)
+    assert REMEDIES[tv.Reason.bad_signature] in plain.err
