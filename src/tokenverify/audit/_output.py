@@ -215,6 +215,8 @@ def _csv_cell(value: object) -> str:
         return ""
     if value is True or value is False:
         return "true" if value else "false"
+    if isinstance(value, tuple):  # entitlements: one JSON array in one cell
+        value = _ENCODER.encode(value).decode()
     text = str(value.value) if isinstance(value, Reason) else str(value)
     if "\\" in text or "\n" in text or "\r" in text:
         # One line per row, always: a torn tail is then always a torn last line.
@@ -450,6 +452,8 @@ def _record_from_row(row: list[str]) -> AuditRecord:
         raise ValueError("ok is neither true nor false")
     values["ok"] = values["ok"] == "true"
     values["message"] = values["message"] or ""
+    if isinstance(values.get("entitlements"), str):
+        values["entitlements"] = msgspec.json.decode(values["entitlements"])
     return msgspec.convert(values, AuditRecord)
 
 

@@ -1,0 +1,440 @@
+"""Usage against the grant: how much of each entitlement was held at once, and when.
+
+Every genuine checkout (its signature verified, whatever else was wrong with it) held
+its signed entitlement values from ``issuedAt`` until ``expiration``: the interval is
+half-open, ``[issuedAt, expiration)``, so a checkout renewed the second the previous one
+ends is not counted twice. For each license ARN and entitlement name (and unit family),
+the concurrent consumption is the sum of the values of the checkouts holding it; its
+peak, when it was reached and which nodes held it then are reported, and every period
+above the grant is an ``over_grant`` finding with its duration and peak.
+
+Values follow the core's unit families (:mod:`tokenverify._units`): "2 Terabytes" and
+"500 Gigabytes" add up; Count, Percent, None and Count/Second each only with themselves.
+An entitlement without a value (a feature flag) counts 1 per checkout. A consumption
+token stored twice counts once (its first copy). Also found here: a node holding two
+overlapping checkouts of one license.
+
+The analysis is a sweep over the sorted interval endpoints: O(n log n) time, and memory
+of about 32 bytes per checkout (times, node, entitlement profile and packed source id in
+flat arrays; distinct entitlement lists are interned, and entitlements whose values are
+the same on every checkout share one sweep).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple
+
+from .._units import _SCALE as _UNIT_SCALE
+from .._units import UNITS
+from ._grants import Grant
+
+__all__ = ["DEFAULT_POINTS", "Overlap", "Period", "SeriesResult", "Sweep", "Usage", "sweep"]
+
+#: Points kept in a series; beyond them the series is the maximum per equal time bucket.
+DEFAULT_POINTS = 2000
+_PERIODS_SHOWN = 100
+_NODES_SHOWN = 20
+_OVERLAP_EXAMPLES = 3
+# Sums of floats: two levels closer than this (relative) are equal.
+_TOLERANCE = 1e-9
+
+
+class Period(NamedTuple):
+    """A stretch of time above the grant."""
+
+    start: float
+    end: float
+    peak: float
+    peak_at: float
+
+
+@dataclass
+class Sweep:
+    """The concurrent level of a set of weighted half-open intervals.
+
+    ``points`` are ``(time, level)`` steps: the level holds from each time until the
+    next; the last is always 0. With ``exact`` False there were more than ``max_points``
+    changes and each point is the highest level within an equal slice of time.
+    """
+
+    peak: float = 0.0
+    peak_at: float | None = None
+    points: list[tuple[float, float]] = field(default_factory=list)
+    exact: bool = True
+    bucket_seconds: float = 0.0
+    periods: list[Period] = field(default_factory=list)
+    periods_total: int = 0
+    seconds_over: float = 0.0
+
+
+def sweep(
+    starts: Sequence[float] | Any,
+    ends: Sequence[float] | Any,
+    values: Sequence[float] | Any,
+    *,
+    limit: float | None = None,
+    max_points: int = DEFAULT_POINTS,
+) -> Sweep:
+    """Sweep ``[starts[i], ends[i])`` weighted by ``values[i]`` (non-negative; sequences
+    or numpy arrays).
+
+    ``limit``: report the periods where the level exceeds it. At one instant every
+    release comes before every new hold. Vectorised (numpy): sorting the endpoints is
+    the O(n log n) part, everything else is a pass over them.
+    """
+    import numpy as np
+
+    result = Sweep()
+    n = len(starts)
+    if n == 0:
+        return result
+    begin = np.asarray(starts, dtype=np.float64)
+    finish = np.asarray(ends, dtype=np.float64)
+    weight = np.asarray(values, dtype=np.float64)
+    times = np.concatenate((finish, begin))
+    order = np.argsort(times, kind="stable")  # stable: releases (first half) come first
+    moments = times[order]
+    levels = np.cumsum(np.concatenate((-weight, weight))[order])
+    # The level after the last event of each distinct instant holds until the next one.
+    last = np.append(np.flatnonzero(moments[1:] != moments[:-1]), 2 * n - 1)
+    step_t, step_l = moments[last], levels[last]
+    scale = float(weight.max()) or 1.0
+    step_l[np.abs(step_l) <= _TOLERANCE * scale] = 0.0  # float sums of equal holds/releases
+    top = int(np.argmax(step_l))
+    result.peak = float(step_l[top])
+    result.peak_at = float(step_t[top]) if result.peak > 0 else None
+    if limit is not None:
+        above = step_l > limit + _TOLERANCE * max(1.0, abs(limit))
+        edges = np.diff(above.astype(np.int8), prepend=np.int8(0))
+        opened, closed = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        result.periods_total = len(opened)
+        result.seconds_over = float((step_t[closed] - step_t[opened]).sum())
+        for low, high in zip(opened[:_PERIODS_SHOWN], closed[:_PERIODS_SHOWN], strict=False):
+            inside = int(low + np.argmax(step_l[low:high]))
+            result.periods.append(
+                Period(
+                    float(step_t[low]),
+                    float(step_t[high]),
+                    float(step_l[inside]),
+                    float(step_t[inside]),
+                )
+            )
+    changed = np.append(True, step_l[1:] != step_l[:-1])
+    step_t, step_l = step_t[changed], step_l[changed]
+    if len(step_t) <= max_points:
+        result.points = list(zip(step_t.tolist(), step_l.tolist(), strict=True))
+        return result
+    # Too many changes to draw: the highest level within each of max_points slices.
+    first, last_time = float(step_t[0]), float(step_t[-1])
+    width = (last_time - first) / max_points
+    bucket_starts = first + width * np.arange(max_points)
+    low = np.searchsorted(step_t, bucket_starts, side="right") - 1
+    high = np.searchsorted(step_t, bucket_starts + width, side="left")
+    highest = np.maximum(np.maximum.reduceat(step_l, low), step_l[high - 1])
+    keep = np.append(True, highest[1:] != highest[:-1])
+    points = list(zip(bucket_starts[keep].tolist(), highest[keep].tolist(), strict=True))
+    if points[-1][1] != 0.0:
+        points.append((last_time, 0.0))
+    result.points = points
+    result.exact = False
+    result.bucket_seconds = width
+    return result
+
+
+def _tidy(value: float) -> float:
+    # 5e11 bytes x 335 in Gigabytes is 167500.00000000003 in floats: 12 digits suffice.
+    return float(f"{value:.12g}")
+
+
+def _scaled(result: Sweep, factor: float) -> Sweep:
+    if factor == 1.0:
+        return result
+    return Sweep(
+        peak=_tidy(result.peak * factor),
+        peak_at=result.peak_at,
+        points=[(moment, _tidy(level * factor)) for moment, level in result.points],
+        exact=result.exact,
+        bucket_seconds=result.bucket_seconds,
+        periods=[Period(p.start, p.end, p.peak * factor, p.peak_at) for p in result.periods],
+        periods_total=result.periods_total,
+        seconds_over=result.seconds_over,
+    )
+
+
+class Overlap(NamedTuple):
+    """One node holding more than one checkout of one license at a time."""
+
+    license_arn: str
+    node_id: str | None
+    overlapping: int  # checkouts issued while another of the license was held on the node
+    most_at_once: int
+    first_at: float
+    examples: list[tuple[str, str]]  # (held, issued beside it) source ids
+
+
+@dataclass
+class SeriesResult:
+    """The usage of one entitlement of one license, in ``unit`` (the grant's if any)."""
+
+    license_arn: str
+    entitlement: str
+    unit: str
+    checkouts: int
+    sweep: Sweep
+    grant: Grant | None
+    grant_value: float | None
+    note: str
+    nodes_at_peak: list[str]
+    nodes_at_peak_count: int
+    period_nodes: list[list[str]]
+
+
+class _Entry(NamedTuple):
+    name: str
+    family: str
+    unit: str
+    base: float  # in the family's smallest unit
+
+
+class _Overlapping:
+    __slots__ = ("count", "examples", "first_at", "most")
+
+    def __init__(self, first_at: float) -> None:
+        self.count = 0
+        self.most = 1
+        self.first_at = first_at
+        self.examples: list[tuple[str, str]] = []
+
+
+class _License:
+    __slots__ = ("ends", "nodes", "profiles", "sources", "starts")
+
+    def __init__(self) -> None:
+        self.starts = array("d")
+        self.ends = array("d")
+        self.nodes = array("q")  # int64, read by numpy as such
+        self.profiles = array("q")
+        self.sources = array("Q")
+
+
+class Usage:
+    """Collects the intervals of genuine checkouts; :meth:`analyse` sweeps them.
+
+    ``unpack`` turns the packed source ids given to :meth:`add` back into ids.
+    """
+
+    def __init__(self, grants: Iterable[Grant] = (), *, unpack: Callable[[int], str] = str) -> None:
+        self.grants = {(g.license_arn, g.entitlement): g for g in grants}
+        self._unpack = unpack
+        self._licenses: dict[str, _License] = {}
+        self._profile_index: dict[object, int] = {}
+        self._profiles: list[tuple[_Entry, ...]] = []
+        self._node_index: dict[str | None, int] = {}
+        self._node_names: list[str | None] = []
+        self.checkouts = 0
+
+    def add(
+        self,
+        license_arn: str,
+        node_id: str | None,
+        issued: float,
+        expires: float,
+        entitlements: Sequence[tuple[str, str | None, str]],
+        source: int,
+    ) -> None:
+        """One genuine checkout (``issued`` <= ``expires``, epoch seconds)."""
+        if not expires >= issued:  # the core refuses these; NaN too
+            return
+        held = self._licenses.get(license_arn)
+        if held is None:
+            held = self._licenses[license_arn] = _License()
+        key = entitlements if isinstance(entitlements, tuple) else tuple(entitlements)
+        profile = self._profile_index.get(key)
+        if profile is None:
+            profile = self._profile_index[key] = len(self._profiles)
+            self._profiles.append(_parse_profile(key))
+        node = self._node_index.get(node_id)
+        if node is None:
+            node = self._node_index[node_id] = len(self._node_names)
+            self._node_names.append(node_id)
+        held.starts.append(issued)
+        held.ends.append(expires)
+        held.nodes.append(node)
+        held.profiles.append(profile)
+        held.sources.append(source)
+        self.checkouts += 1
+
+    def analyse(
+        self, *, max_points: int = DEFAULT_POINTS
+    ) -> tuple[list[SeriesResult], list[Overlap]]:
+        """Every series (by license, then entitlement) and every node overlap."""
+        series: list[SeriesResult] = []
+        overlaps: list[Overlap] = []
+        for license_arn in sorted(self._licenses):
+            held = self._licenses[license_arn]
+            overlaps.extend(self._overlaps(license_arn, held))
+            series.extend(self._license_series(license_arn, held, max_points))
+        return series, overlaps
+
+    # -- parts -------------------------------------------------------------------------
+
+    def _overlaps(self, license_arn: str, held: _License) -> list[Overlap]:
+        import numpy as np
+
+        starts = np.frombuffer(held.starts, dtype=np.float64)
+        ends = np.frombuffer(held.ends, dtype=np.float64)
+        nodes = np.frombuffer(held.nodes, dtype=np.int64)
+        holding = ends > starts  # an empty interval holds nothing
+        rows = np.flatnonzero(holding)
+        rows = rows[np.lexsort((starts[rows], nodes[rows]))]  # by node, then issuedAt
+        if len(rows) < 2:
+            return []
+        # Exact running maximum of the ends within each node: ends as ranks, offset by node.
+        _, end_rank = np.unique(ends[rows], return_inverse=True)
+        span = int(end_rank.max()) + 1
+        keyed = nodes[rows].astype(np.int64) * span + end_rank
+        running = np.maximum.accumulate(keyed)
+        same_node = nodes[rows][1:] == nodes[rows][:-1]
+        before = running[:-1] - nodes[rows][1:].astype(np.int64) * span  # rank, if same node
+        start_rank = np.searchsorted(np.unique(ends[rows]), starts[rows][1:], side="right")
+        overlapping = same_node & (before >= start_rank)
+        found = np.flatnonzero(overlapping) + 1  # positions in rows
+        results: list[Overlap] = []
+        names = self._node_names
+        for node in np.unique(nodes[rows][found])[:_PERIODS_SHOWN]:
+            mine = rows[nodes[rows] == node]
+            here = found[nodes[rows][found] == node]
+            examples: list[tuple[str, str]] = []
+            for position in here[:_OVERLAP_EXAMPLES]:
+                checkout = int(rows[position])
+                earlier = rows[:position][nodes[rows][:position] == node]
+                other = int(earlier[np.argmax(ends[earlier] > starts[checkout])])
+                examples.append(
+                    (self._unpack(held.sources[other]), self._unpack(held.sources[checkout]))
+                )
+            most = sweep(starts[mine], ends[mine], np.ones(len(mine)), max_points=1).peak
+            results.append(
+                Overlap(
+                    license_arn,
+                    names[int(node)],
+                    len(here),
+                    int(most),
+                    float(starts[rows[here[0]]]),
+                    examples,
+                )
+            )
+        return results
+
+    def _license_series(
+        self, license_arn: str, held: _License, max_points: int
+    ) -> list[SeriesResult]:
+        import numpy as np
+
+        profiles = self._profiles
+        profile_of = np.frombuffer(held.profiles, dtype=np.int64)
+        used, counts = np.unique(profile_of, return_counts=True)
+        used_count = dict(zip(used.tolist(), counts.tolist(), strict=True))
+        keys: dict[tuple[str, str], str] = {}  # (name, family) -> the first unit seen
+        for profile in used_count:
+            for entry in profiles[profile]:
+                keys.setdefault((entry.name, entry.family), entry.unit)
+        cache: dict[tuple[tuple[float, ...], float | None], Sweep] = {}
+        results: list[SeriesResult] = []
+        for (name, family), first_unit in sorted(keys.items()):
+            vector = np.zeros(len(profiles))
+            carrying = 0
+            for profile, checkouts in used_count.items():
+                amounts = [e.base for e in profiles[profile] if e[:2] == (name, family)]
+                if amounts:
+                    vector[profile] = amounts[0]  # the first, as the core's entitlement() does
+                    carrying += checkouts
+            grant = self.grants.get((license_arn, name))
+            note, unit, limit = "", first_unit, None
+            if grant is not None:
+                grant_unit = grant.unit or first_unit
+                if _UNIT_SCALE[grant_unit][0] != family:
+                    note = (
+                        f"granted in {grant_unit}, checked out in {first_unit}: "
+                        "they cannot be compared"
+                    )
+                    grant = None
+                else:
+                    unit = grant_unit
+                    limit = float(grant.max_count.scaleb(_UNIT_SCALE[grant_unit][1]))
+            positive = vector[vector > 0]
+            factor = float(positive[0]) if len(positive) else 1.0
+            # Entitlements whose values are proportional on every checkout share a sweep.
+            normal = vector / factor
+            cache_key = (tuple(normal[used].tolist()), None if limit is None else limit / factor)
+            base = cache.get(cache_key)
+            if base is None:
+                base = cache[cache_key] = sweep(
+                    held.starts,
+                    held.ends,
+                    normal[profile_of],
+                    limit=cache_key[1],
+                    max_points=max_points,
+                )
+            to_unit = 10.0 ** -_UNIT_SCALE[unit][1]
+            result = _scaled(base, factor * to_unit)
+            weights = vector[profile_of]
+            peak_nodes = self._nodes_at(held, weights, result.peak_at)
+            results.append(
+                SeriesResult(
+                    license_arn,
+                    name,
+                    unit,
+                    carrying,
+                    result,
+                    grant,
+                    None if limit is None else limit * to_unit,
+                    note,
+                    sorted(peak_nodes)[:_NODES_SHOWN],
+                    len(peak_nodes),
+                    [
+                        sorted(self._nodes_at(held, weights, p.peak_at))[:_NODES_SHOWN]
+                        for p in result.periods
+                    ],
+                )
+            )
+        return results
+
+    def _nodes_at(self, held: _License, weights: object, moment: float | None) -> set[str]:
+        import numpy as np
+
+        if moment is None:
+            return set()
+        starts = np.frombuffer(held.starts, dtype=np.float64)
+        ends = np.frombuffer(held.ends, dtype=np.float64)
+        nodes = np.frombuffer(held.nodes, dtype=np.int64)
+        holding = (starts <= moment) & (ends > moment) & (np.asarray(weights) > 0)
+        names = self._node_names
+        return {names[node] or "(no node)" for node in np.unique(nodes[holding]).tolist()}
+
+
+def _parse_profile(entitlements: tuple[tuple[str, str | None, str], ...]) -> tuple[_Entry, ...]:
+    entries: list[_Entry] = []
+    for item in entitlements:
+        try:
+            name, value, unit = item
+        except (TypeError, ValueError):
+            continue
+        if not isinstance(name, str) or unit not in UNITS:
+            continue
+        family, exponent = _UNIT_SCALE[unit]
+        if value is None:
+            base = 1.0  # a feature flag: one per checkout
+        else:
+            try:
+                base = float(Decimal(value).scaleb(exponent))
+            except (InvalidOperation, TypeError, ValueError):
+                continue
+            if not math.isfinite(base) or base < 0:
+                continue
+        entries.append(_Entry(name, family, unit, base))
+    return tuple(entries)
