@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ._dask import audit_bag, iter_records, jsonl_bag, parquet_bag
 from ._engine import At, Auditor, WorkerCrashed, default_workers
+from ._grants import GRANT_SYNTAX, Grant, GrantError, grants_from, load_license, parse_grant
+from ._inventory import Inventory
 from ._output import (
     FORMATS,
     LINE_FORMATS,
@@ -40,6 +42,7 @@ from ._output import (
     read_results,
     summary_lines,
 )
+from ._provenance import ProvenanceSource, results_sha256
 from ._record import CONTRACT_FIELDS, AuditRecord
 from ._resume import DoneIds
 from ._sources import (
@@ -62,6 +65,7 @@ __all__ = [
     "CONTRACT_FIELDS",
     "DEFAULT_EXPIRING_WINDOW",
     "FORMATS",
+    "GRANT_SYNTAX",
     "LINE_FORMATS",
     "SOURCE_SYNTAX",
     "At",
@@ -72,6 +76,9 @@ __all__ = [
     "Auditor",
     "DoneIds",
     "Format",
+    "Grant",
+    "GrantError",
+    "Inventory",
     "OutputError",
     "ResultWriter",
     "Source",
@@ -81,16 +88,20 @@ __all__ = [
     "WorkerCrashed",
     "audit_bag",
     "default_workers",
+    "grants_from",
     "iter_items",
     "iter_records",
     "json_schema",
     "jsonl_bag",
+    "load_license",
     "open_writer",
     "parquet_bag",
+    "parse_grant",
     "parse_source",
     "parse_sources",
     "read_results",
     "render_html",
+    "results_sha256",
     "run",
     "summarize",
     "summary_lines",
@@ -108,6 +119,8 @@ def run(
     expiring_within: float = DEFAULT_EXPIRING_WINDOW,
     on_record: Callable[[AuditRecord], None] | None = None,
     stdout: BinaryIO | None = None,
+    grants: Sequence[Grant] = (),
+    strict_sources: bool = False,
 ) -> Summary:
     """Audit ``sources`` into ``output`` (None: stdout) as ``format``; return the summary.
 
@@ -116,6 +129,10 @@ def run(
     is checked (sources, output, extras) before the first token is read. On
     ``KeyboardInterrupt`` or :class:`WorkerCrashed`, the complete lines written so far
     stay (a whole-document format writes nothing) and the exception propagates.
+
+    Whole files that are plainly not checkouts are skipped and listed in the summary's
+    provenance (``strict_sources``: every file is a token). ``grants`` (see
+    :func:`grants_from`) are what usage is compared with.
     """
     if format not in FORMATS:
         raise OutputError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
@@ -131,7 +148,16 @@ def run(
                 "the HTML report draws its charts with matplotlib: pip install 'tokenverify[audit]'"
             )
     parsed = parse_sources(sources)
-    summary = Summary(auditor.at, expiring_within=expiring_within)
+    summary = Summary(auditor.at, expiring_within=expiring_within, grants=grants)
+    inventory = Inventory(strict=strict_sources, counts=[0] * len(parsed))
+    revocations_file = getattr(auditor, "revocations_file", None)
+    summary.provenance = ProvenanceSource(
+        auditor,
+        [os.fspath(s) if isinstance(s, str | os.PathLike) else repr(s) for s in sources],
+        inventory,
+        revocations_file[0] if revocations_file else None,
+        revocations_file[1] if revocations_file else None,
+    )
     done: DoneIds | None = None
     if resume:
         assert output is not None
@@ -141,7 +167,7 @@ def run(
             summary.add(record)
     writer = open_writer(format, output, resume=resume, stdout=stdout)
     try:
-        for record in auditor.run(parsed, workers=workers, skip=done):
+        for record in auditor.run(parsed, workers=workers, skip=done, inventory=inventory):
             writer.write(record)
             summary.add(record)
             if on_record is not None:
