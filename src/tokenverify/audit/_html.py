@@ -28,6 +28,8 @@ _NOW_COLOUR = "#1565c0"
 _SVG_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
 # matplotlib's RDF block names creativecommons.org and purl.org: nothing a page needs.
 _SVG_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
+# matplotlib repeats each text as a comment: the drawn paths are enough.
+_SVG_COMMENT = re.compile(r"<!--.*?-->\s*", re.DOTALL)
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
@@ -127,8 +129,11 @@ def id_cell(value: object) -> str:
 
 
 def mathtext_safe(label: str) -> str:
-    """A chart label matplotlib shows as written: '$' would start mathtext."""
-    return label.replace("$", r"\$")
+    """A chart label shown as written: escaped by printable, and '$' (which would start
+    matplotlib's mathtext, and abort the report on ``$\\undefined$``) made literal."""
+    from .._display import printable
+
+    return printable(label).replace("$", r"\$")
 
 
 def _when(moment: datetime | str) -> str:
@@ -170,7 +175,7 @@ def _svg(figure: Any, salt: str) -> str:
     with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "path"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     svg = _SVG_PROLOGUE.sub("", buffer.getvalue(), count=1)
-    return _SVG_METADATA.sub("", svg, count=1)
+    return _SVG_COMMENT.sub("", _SVG_METADATA.sub("", svg, count=1))
 
 
 def _reasons_svg(report: AuditSummary) -> str:
