@@ -154,13 +154,20 @@ def _tidy(value: float) -> float:
 def _scaled(result: Sweep, factor: float) -> Sweep:
     if factor == 1.0:
         return result
+    import numpy as np
+
+    levels = np.fromiter((level for _, level in result.points), dtype=np.float64) * factor
+    top = float(np.abs(levels).max()) if len(levels) else 0.0
+    if top > 0:
+        levels = np.round(levels, 12 - math.ceil(math.log10(top)))
+    moments = [moment for moment, _ in result.points]
     return Sweep(
         peak=_tidy(result.peak * factor),
         peak_at=result.peak_at,
-        points=[(moment, _tidy(level * factor)) for moment, level in result.points],
+        points=list(zip(moments, levels.tolist(), strict=True)),
         exact=result.exact,
         bucket_seconds=result.bucket_seconds,
-        periods=[Period(p.start, p.end, p.peak * factor, p.peak_at) for p in result.periods],
+        periods=[Period(p.start, p.end, _tidy(p.peak * factor), p.peak_at) for p in result.periods],
         periods_total=result.periods_total,
         seconds_over=result.seconds_over,
     )
@@ -306,13 +313,16 @@ class Usage:
         found = np.flatnonzero(overlapping) + 1  # positions in rows
         results: list[Overlap] = []
         names = self._node_names
-        for node in np.unique(nodes[rows][found])[:_PERIODS_SHOWN]:
-            mine = rows[nodes[rows] == node]
-            here = found[nodes[rows][found] == node]
+        by_node = nodes[rows]
+        for node in np.unique(by_node[found])[:_PERIODS_SHOWN]:
+            low = int(np.searchsorted(by_node, node, side="left"))
+            high = int(np.searchsorted(by_node, node, side="right"))
+            mine = rows[low:high]
+            here = found[(found >= low) & (found < high)]
             examples: list[tuple[str, str]] = []
             for position in here[:_OVERLAP_EXAMPLES]:
                 checkout = int(rows[position])
-                earlier = rows[:position][nodes[rows][:position] == node]
+                earlier = rows[low:position]
                 other = int(earlier[np.argmax(ends[earlier] > starts[checkout])])
                 examples.append(
                     (self._unpack(held.sources[other]), self._unpack(held.sources[checkout]))
@@ -344,6 +354,7 @@ class Usage:
             for entry in profiles[profile]:
                 keys.setdefault((entry.name, entry.family), entry.unit)
         cache: dict[tuple[tuple[float, ...], float | None], Sweep] = {}
+        holders: dict[tuple[tuple[bool, ...], float | None], set[str]] = {}
         results: list[SeriesResult] = []
         for (name, family), first_unit in sorted(keys.items()):
             vector = np.zeros(len(profiles))
@@ -383,7 +394,11 @@ class Usage:
             to_unit = 10.0 ** -_UNIT_SCALE[unit][1]
             result = _scaled(base, factor * to_unit)
             weights = vector[profile_of]
-            peak_nodes = self._nodes_at(held, weights, result.peak_at)
+            # Proportional entitlements peak at the same instant, on the same nodes.
+            holders_key = (tuple((normal[used] > 0).tolist()), result.peak_at)
+            peak_nodes = holders.get(holders_key)
+            if peak_nodes is None:
+                peak_nodes = holders[holders_key] = self._nodes_at(held, weights, result.peak_at)
             results.append(
                 SeriesResult(
                     license_arn,
