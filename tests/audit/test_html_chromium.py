@@ -201,6 +201,12 @@ document.getElementById("frame").addEventListener("load", () => {
       }
     });
   }
+  // Ids and ARNs wrap only at their separators: no piece between two is itself broken.
+  facts.segments = 0; facts.broken = [];
+  for (const piece of page.querySelectorAll("td.src span, td.id span")) {
+    facts.segments += 1;
+    if (piece.getClientRects().length > 1) facts.broken.push(piece.textContent);
+  }
   document.getElementById("facts").textContent = JSON.stringify(facts);
 });
 </script></body></html>
@@ -233,6 +239,8 @@ def test_layout_at_1280_px_every_column_fits_its_header_and_nothing_scrolls(
     assert facts["narrow"] == []  # no cell narrower than its header's longest word
     assert facts["scrollWidth"] <= facts["clientWidth"]  # no horizontal scroll at 1280 px
     assert facts["charts"] >= 3  # reasons, timeline and at least one usage chart
+    assert facts["segments"] > 50
+    assert facts["broken"] == []  # e.g. 'archive-2026-11.jsonl' is never cut at a hyphen
 
 
 def test_screenshot_at_1280_px_shows_usage_and_grant_lines_inside_the_page(

@@ -44,6 +44,7 @@ td.n, th.n { text-align: right; white-space: nowrap; font-variant-numeric: tabul
 td.nowrap { white-space: nowrap; overflow-wrap: normal; }
 td.src { overflow-wrap: normal; word-break: normal; min-width: 16em; }
 td.id { overflow-wrap: normal; word-break: normal; min-width: 12em; }
+td.src span, td.id span { white-space: nowrap; }
 figure { margin: 0; } figure svg { max-width: 100%; height: auto; }
 .note { color: #666; } code { font-size: 12px; }
 dl.prov { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; }
@@ -112,20 +113,24 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else printable(value), quote=True)
 
 
+_BREAK_AFTER = re.compile(r"(?<=[/\\:])")
+
+
+def _segments(value: object) -> str:
+    # Each piece between separators stays whole ('archive-2026-11.jsonl' never breaks at
+    # its hyphens); a line may break only after a '/', '\\' or ':'.
+    pieces = _BREAK_AFTER.split("" if value is None else str(value))
+    return "<wbr>".join(f"<span>{_e(piece)}</span>" for piece in pieces if piece)
+
+
 def source_cell(value: object) -> str:
     """An id, escaped, breakable only after its path separators and colons."""
-    text = _e(value)
-    for separator in ("/", "\\", ":"):
-        text = text.replace(separator, separator + "<wbr>")
-    return f'<td class="src"><code>{text}</code></td>'
+    return f'<td class="src"><code>{_segments(value)}</code></td>'
 
 
 def id_cell(value: object) -> str:
     """A signed identifier (an ARN), breakable only after its colons and slashes."""
-    text = _e(value)
-    for separator in ("/", ":"):
-        text = text.replace(separator, separator + "<wbr>")
-    return f'<td class="id">{text}</td>'
+    return f'<td class="id">{_segments(value)}</td>'
 
 
 def mathtext_safe(label: str) -> str:

@@ -216,7 +216,10 @@ class UsageReport(_Model):
     """Usage against the grant, from genuine checkouts (whatever their verdict)."""
 
     checkouts: int = Field(description="Distinct genuine checkouts counted.")
-    series: list[UsageSeries]
+    series: list[UsageSeries] = Field(
+        description="Those with a grant first, then the most checked out (at most 200)."
+    )
+    series_total: int = Field(0, description="License/entitlement series in all.")
     over_grant: list[OverGrant] = Field(description="Periods above a grant (first 100 each).")
     node_overlaps: list[NodeOverlap]
     duplicate_consumption_tokens: int = Field(

@@ -22,6 +22,7 @@ the same on every checkout share one sweep).
 
 from __future__ import annotations
 
+import itertools
 import math
 from array import array
 from collections.abc import Callable, Iterable, Sequence
@@ -42,6 +43,8 @@ _NODES_SHOWN = 20
 _OVERLAP_EXAMPLES = 3
 # Sums of floats: two levels closer than this (relative) are equal.
 _TOLERANCE = 1e-9
+# Up to this many intervals, sweeps and overlaps run in plain Python (see _small_sweep).
+_SMALL = 256
 
 
 class Period(NamedTuple):
@@ -87,12 +90,14 @@ def sweep(
     release comes before every new hold. Vectorised (numpy): sorting the endpoints is
     the O(n log n) part, everything else is a pass over them.
     """
+    n = len(starts)
+    if n == 0:
+        return Sweep()
+    if n <= _SMALL and 2 * n <= max_points:
+        return _small_sweep(starts, ends, values, limit)
     import numpy as np
 
     result = Sweep()
-    n = len(starts)
-    if n == 0:
-        return result
     begin = np.asarray(starts, dtype=np.float64)
     finish = np.asarray(ends, dtype=np.float64)
     weight = np.asarray(values, dtype=np.float64)
@@ -146,6 +151,55 @@ def sweep(
     return result
 
 
+def _small_sweep(
+    starts: Sequence[float] | Any,
+    ends: Sequence[float] | Any,
+    values: Sequence[float] | Any,
+    limit: float | None,
+) -> Sweep:
+    # The same sweep in plain Python: for a few hundred intervals numpy's per-call cost
+    # is most of the time (a store of many small licenses has thousands of these).
+    starts, ends, values = list(starts), list(ends), [float(v) for v in values]
+    events = sorted(
+        [(end, 0, -value) for end, value in zip(ends, values, strict=True)]
+        + [(start, 1, value) for start, value in zip(starts, values, strict=True)]
+    )  # at one instant, releases (0) before holds (1)
+    scale = max(values) or 1.0
+    steps: list[tuple[float, float]] = []
+    level, index, count = 0.0, 0, len(events)
+    while index < count:
+        moment = events[index][0]
+        while index < count and events[index][0] == moment:
+            level += events[index][2]
+            index += 1
+        if abs(level) <= _TOLERANCE * scale:
+            level = 0.0
+        steps.append((moment, level))
+    result = Sweep()
+    top = max(range(len(steps)), key=lambda i: (steps[i][1], -i))
+    result.peak = steps[top][1]
+    result.peak_at = steps[top][0] if result.peak > 0 else None
+    if limit is not None:
+        threshold = limit + _TOLERANCE * max(1.0, abs(limit))
+        opened: int | None = None
+        for position, (moment, level) in enumerate(steps):
+            if level > threshold and opened is None:
+                opened = position
+            elif level <= threshold and opened is not None:
+                inside = max(range(opened, position), key=lambda i: (steps[i][1], -i))
+                result.periods_total += 1
+                result.seconds_over += moment - steps[opened][0]
+                if len(result.periods) < _PERIODS_SHOWN:
+                    result.periods.append(
+                        Period(steps[opened][0], moment, steps[inside][1], steps[inside][0])
+                    )
+                opened = None
+    points = [steps[0]]
+    points += [step for before, step in itertools.pairwise(steps) if step[1] != before[1]]
+    result.points = points
+    return result
+
+
 def _tidy(value: float) -> float:
     # 5e11 bytes x 335 in Gigabytes is 167500.00000000003 in floats: 12 digits suffice.
     return float(f"{value:.12g}")
@@ -154,17 +208,20 @@ def _tidy(value: float) -> float:
 def _scaled(result: Sweep, factor: float) -> Sweep:
     if factor == 1.0:
         return result
-    import numpy as np
+    if len(result.points) <= _SMALL:
+        points = [(moment, _tidy(level * factor)) for moment, level in result.points]
+    else:
+        import numpy as np
 
-    levels = np.fromiter((level for _, level in result.points), dtype=np.float64) * factor
-    top = float(np.abs(levels).max()) if len(levels) else 0.0
-    if top > 0:
-        levels = np.round(levels, 12 - math.ceil(math.log10(top)))
-    moments = [moment for moment, _ in result.points]
+        levels = np.fromiter((level for _, level in result.points), dtype=np.float64) * factor
+        top = float(np.abs(levels).max())
+        if top > 0:
+            levels = np.round(levels, 12 - math.ceil(math.log10(top)))
+        points = list(zip([m for m, _ in result.points], levels.tolist(), strict=True))
     return Sweep(
         peak=_tidy(result.peak * factor),
         peak_at=result.peak_at,
-        points=list(zip(moments, levels.tolist(), strict=True)),
+        points=points,
         exact=result.exact,
         bucket_seconds=result.bucket_seconds,
         periods=[Period(p.start, p.end, _tidy(p.peak * factor), p.peak_at) for p in result.periods],
@@ -208,6 +265,20 @@ class _Entry(NamedTuple):
     base: float  # in the family's smallest unit
 
 
+class _Planned(NamedTuple):
+    """How one entitlement of a license is swept and shown."""
+
+    name: str
+    unit: str
+    grant: Grant | None
+    note: str
+    sweep_key: tuple[tuple[float, ...], float | None]  # normalised amounts, limit
+    factor: float  # from the normalised sweep to ``unit``
+    grant_value: float | None
+    carriers: tuple[int, ...]  # profiles that carry it
+    holding: tuple[int, ...] | None  # those with a positive amount (None: all)
+
+
 class _Overlapping:
     __slots__ = ("count", "examples", "first_at", "most")
 
@@ -237,6 +308,10 @@ class Usage:
 
     def __init__(self, grants: Iterable[Grant] = (), *, unpack: Callable[[int], str] = str) -> None:
         self.grants = {(g.license_arn, g.entitlement): g for g in grants}
+        self._license_grants: dict[str, dict[str, Grant]] = {}
+        for grant in self.grants.values():
+            self._license_grants.setdefault(grant.license_arn, {})[grant.entitlement] = grant
+        self._plans: dict[object, list[_Planned]] = {}
         self._unpack = unpack
         self._licenses: dict[str, _License] = {}
         self._profile_index: dict[object, int] = {}
@@ -291,6 +366,8 @@ class Usage:
     # -- parts -------------------------------------------------------------------------
 
     def _overlaps(self, license_arn: str, held: _License) -> list[Overlap]:
+        if len(held.starts) <= _SMALL:
+            return self._small_overlaps(license_arn, held)
         import numpy as np
 
         starts = np.frombuffer(held.starts, dtype=np.float64)
@@ -340,31 +417,69 @@ class Usage:
             )
         return results
 
-    def _license_series(
-        self, license_arn: str, held: _License, max_points: int
-    ) -> list[SeriesResult]:
-        import numpy as np
+    def _small_overlaps(self, license_arn: str, held: _License) -> list[Overlap]:
+        # The same as _overlaps, in plain Python, for a few hundred checkouts.
+        starts, ends, nodes = held.starts, held.ends, held.nodes
+        rows = sorted((nodes[i], starts[i], i) for i in range(len(starts)) if ends[i] > starts[i])
+        by_node: dict[int, list[int]] = {}
+        for node, _, checkout in rows:
+            by_node.setdefault(node, []).append(checkout)
+        results: list[Overlap] = []
+        names = self._node_names
+        for node in sorted(by_node, key=lambda n: names[n] or ""):
+            mine = by_node[node]
+            overlapping: list[tuple[int, int]] = []  # (earlier holder, checkout)
+            latest = -math.inf
+            for position, checkout in enumerate(mine):
+                if position and starts[checkout] < latest:
+                    other = next(o for o in mine[:position] if ends[o] > starts[checkout])
+                    overlapping.append((other, checkout))
+                latest = max(latest, ends[checkout])
+            if not overlapping:
+                continue
+            most = _small_sweep(
+                [starts[c] for c in mine], [ends[c] for c in mine], [1.0] * len(mine), None
+            ).peak
+            results.append(
+                Overlap(
+                    license_arn,
+                    names[node],
+                    len(overlapping),
+                    int(most),
+                    float(starts[overlapping[0][1]]),
+                    [
+                        (self._unpack(held.sources[o]), self._unpack(held.sources[c]))
+                        for o, c in overlapping[:_OVERLAP_EXAMPLES]
+                    ],
+                )
+            )
+            if len(results) == _PERIODS_SHOWN:
+                break
+        return results
 
+    def _plan(self, license_arn: str, order: tuple[int, ...]) -> list[_Planned]:
+        # What to sweep for a license whose checkouts carry the profiles ``order``: the
+        # same for every license with those profiles and grants, so it is made once.
+        grants = self._license_grants.get(license_arn, {})
+        key = (order, tuple(sorted(grants.items())))
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
         profiles = self._profiles
-        profile_of = np.frombuffer(held.profiles, dtype=np.int64)
-        used, counts = np.unique(profile_of, return_counts=True)
-        used_count = dict(zip(used.tolist(), counts.tolist(), strict=True))
-        keys: dict[tuple[str, str], str] = {}  # (name, family) -> the first unit seen
-        for profile in used_count:
+        # (name, family) -> {profile: amount}, and the first unit seen. Per profile, the
+        # first entry of a name counts, as the core's entitlement() does.
+        amounts: dict[tuple[str, str], dict[int, float]] = {}
+        units: dict[tuple[str, str], str] = {}
+        for profile in order:
             for entry in profiles[profile]:
-                keys.setdefault((entry.name, entry.family), entry.unit)
-        cache: dict[tuple[tuple[float, ...], float | None], Sweep] = {}
-        holders: dict[tuple[tuple[bool, ...], float | None], set[str]] = {}
-        results: list[SeriesResult] = []
-        for (name, family), first_unit in sorted(keys.items()):
-            vector = np.zeros(len(profiles))
-            carrying = 0
-            for profile, checkouts in used_count.items():
-                amounts = [e.base for e in profiles[profile] if e[:2] == (name, family)]
-                if amounts:
-                    vector[profile] = amounts[0]  # the first, as the core's entitlement() does
-                    carrying += checkouts
-            grant = self.grants.get((license_arn, name))
+                column = amounts.setdefault((entry.name, entry.family), {})
+                if profile not in column:
+                    column[profile] = entry.base
+                    units.setdefault((entry.name, entry.family), entry.unit)
+        plan = []
+        for (name, family), column in sorted(amounts.items()):
+            first_unit = units[(name, family)]
+            grant = grants.get(name)
             note, unit, limit = "", first_unit, None
             if grant is not None:
                 grant_unit = grant.unit or first_unit
@@ -377,49 +492,82 @@ class Usage:
                 else:
                     unit = grant_unit
                     limit = float(grant.max_count.scaleb(_UNIT_SCALE[grant_unit][1]))
-            positive = vector[vector > 0]
-            factor = float(positive[0]) if len(positive) else 1.0
-            # Entitlements whose values are proportional on every checkout share a sweep.
-            normal = vector / factor
-            cache_key = (tuple(normal[used].tolist()), None if limit is None else limit / factor)
-            base = cache.get(cache_key)
-            if base is None:
-                base = cache[cache_key] = sweep(
-                    held.starts,
-                    held.ends,
-                    normal[profile_of],
-                    limit=cache_key[1],
-                    max_points=max_points,
-                )
+            factor = next((v for p in order if (v := column.get(p, 0.0)) > 0), 1.0)
+            # Entitlements whose amounts are proportional on every checkout share a sweep.
+            normal = tuple(column.get(p, 0.0) / factor for p in order)
+            holding = tuple(p for p in order if column.get(p, 0.0) > 0)
             to_unit = 10.0 ** -_UNIT_SCALE[unit][1]
-            result = _scaled(base, factor * to_unit)
-            weights = vector[profile_of]
-            # Proportional entitlements peak at the same instant, on the same nodes.
-            holders_key = (tuple((normal[used] > 0).tolist()), result.peak_at)
-            peak_nodes = holders.get(holders_key)
+            plan.append(
+                _Planned(
+                    name,
+                    unit,
+                    grant,
+                    note,
+                    (normal, None if limit is None else limit / factor),
+                    factor * to_unit,
+                    None if limit is None else _tidy(limit * to_unit),
+                    tuple(column),
+                    None if len(holding) == len(order) else holding,
+                )
+            )
+        self._plans[key] = plan
+        return plan
+
+    def _license_series(
+        self, license_arn: str, held: _License, max_points: int
+    ) -> list[SeriesResult]:
+        import numpy as np
+
+        profile_of = np.frombuffer(held.profiles, dtype=np.int64)
+        found, counts = np.unique(profile_of, return_counts=True)
+        used = dict(zip(found.tolist(), counts.tolist(), strict=True))
+        order = tuple(sorted(used))
+        sweeps: dict[tuple[tuple[float, ...], float | None], Sweep] = {}
+        scaled: dict[tuple[int, float], Sweep] = {}
+        holders: dict[tuple[tuple[int, ...] | None, float | None], list[str]] = {}
+        results: list[SeriesResult] = []
+        for planned in self._plan(license_arn, order):
+            base = sweeps.get(planned.sweep_key)
+            if base is None:
+                normal, limit = planned.sweep_key
+                weights = np.zeros(len(self._profiles))
+                weights[list(order)] = normal
+                base = sweeps[planned.sweep_key] = sweep(
+                    held.starts, held.ends, weights[profile_of], limit=limit,
+                    max_points=max_points,
+                )  # fmt: skip
+            result = scaled.get((id(base), planned.factor))
+            if result is None:
+                result = scaled[(id(base), planned.factor)] = _scaled(base, planned.factor)
+            peak_nodes = holders.get((planned.holding, result.peak_at))
             if peak_nodes is None:
-                peak_nodes = holders[holders_key] = self._nodes_at(held, weights, result.peak_at)
+                peak_nodes = sorted(self._nodes_at(held, planned.holding, result.peak_at))
+                holders[(planned.holding, result.peak_at)] = peak_nodes
             results.append(
                 SeriesResult(
                     license_arn,
-                    name,
-                    unit,
-                    carrying,
+                    planned.name,
+                    planned.unit,
+                    sum(used[p] for p in planned.carriers),
                     result,
-                    grant,
-                    None if limit is None else limit * to_unit,
-                    note,
-                    sorted(peak_nodes)[:_NODES_SHOWN],
+                    planned.grant,
+                    planned.grant_value,
+                    planned.note,
+                    peak_nodes[:_NODES_SHOWN],
                     len(peak_nodes),
                     [
-                        sorted(self._nodes_at(held, weights, p.peak_at))[:_NODES_SHOWN]
+                        sorted(self._nodes_at(held, planned.holding, p.peak_at))[:_NODES_SHOWN]
                         for p in result.periods
                     ],
                 )
             )
         return results
 
-    def _nodes_at(self, held: _License, weights: object, moment: float | None) -> set[str]:
+    def _nodes_at(
+        self, held: _License, holding: tuple[int, ...] | None, moment: float | None
+    ) -> set[str]:
+        # The nodes of the checkouts (of the profiles in ``holding``; None: all) holding
+        # some at ``moment``.
         import numpy as np
 
         if moment is None:
@@ -427,9 +575,11 @@ class Usage:
         starts = np.frombuffer(held.starts, dtype=np.float64)
         ends = np.frombuffer(held.ends, dtype=np.float64)
         nodes = np.frombuffer(held.nodes, dtype=np.int64)
-        holding = (starts <= moment) & (ends > moment) & (np.asarray(weights) > 0)
+        mask = (starts <= moment) & (ends > moment)
+        if holding is not None:
+            mask &= np.isin(np.frombuffer(held.profiles, dtype=np.int64), holding)
         names = self._node_names
-        return {names[node] or "(no node)" for node in np.unique(nodes[holding]).tolist()}
+        return {names[node] or "(no node)" for node in np.unique(nodes[mask]).tolist()}
 
 
 def _parse_profile(entitlements: tuple[tuple[str, str | None, str], ...]) -> tuple[_Entry, ...]:

@@ -11,7 +11,10 @@ from ._report import GrantInfo, NodeOverlap, OverGrant, UsageReport, UsageSeries
 if TYPE_CHECKING:
     from ._usage import Usage
 
-__all__ = ["usage_report"]
+__all__ = ["SERIES_SHOWN", "usage_report"]
+
+#: Series a report holds (each up to 2,000 points); every over_grant period is kept.
+SERIES_SHOWN = 200
 
 
 def usage_report(usage: Usage | None, duplicates: int) -> UsageReport:
@@ -20,14 +23,19 @@ def usage_report(usage: Usage | None, duplicates: int) -> UsageReport:
         return UsageReport(
             checkouts=0,
             series=[],
+            series_total=0,
             over_grant=[],
             node_overlaps=[],
             duplicate_consumption_tokens=duplicates,
         )
     results, overlaps = usage.analyse()
+    shown = sorted(
+        range(len(results)),
+        key=lambda i: (results[i].grant is None, -results[i].checkouts, i),
+    )[:SERIES_SHOWN]
     series: list[UsageSeries] = []
     over: list[OverGrant] = []
-    for result in results:
+    for result in [results[i] for i in sorted(shown)]:
         sweep, grant = result.sweep, result.grant
         info = None
         if grant is not None and result.grant_value is not None:
@@ -77,6 +85,7 @@ def usage_report(usage: Usage | None, duplicates: int) -> UsageReport:
     return UsageReport(
         checkouts=usage.checkouts,
         series=series,
+        series_total=len(results),
         over_grant=over,
         node_overlaps=[
             NodeOverlap(
