@@ -40,6 +40,7 @@ def summary_lines(summary: Summary, *, top: int = 5) -> list[str]:
         f"audited {report.total:,} tokens {at}: {report.ok:,} valid, {report.rejected:,} rejected"
     ]
     lines.extend(_provenance(report))
+    lines.extend(_totals(report, top))
     for kind in report.findings:
         title = _TITLES[kind.kind]
         if not kind.tokens:
@@ -48,7 +49,9 @@ def summary_lines(summary: Summary, *, top: int = 5) -> list[str]:
         reasons = ", ".join(f"{p(name)} {count:,}" for name, count in kind.by_reason.items())
         affected = ""
         if kind.licenses_count:
-            affected = f"; {kind.licenses_count:,} licenses, {kind.nodes_count:,} nodes"
+            affected = (
+                f"; {_count(kind.licenses_count, 'license')}, {_count(kind.nodes_count, 'node')}"
+            )
         lines.append(f"  {title}: {kind.tokens:,} ({reasons}{affected})")
         for finding in kind.findings[:top]:
             lines.append(f"      {p(finding.source)}  {p(finding.reason)}: {p(finding.message)}")
@@ -57,11 +60,42 @@ def summary_lines(summary: Summary, *, top: int = 5) -> list[str]:
         for group in kind.groups[:top]:
             lines.append(
                 f"      {group.tokens:,} {p(group.reason)}  {p(group.license_arn)}: "
-                f"{p(group.description)} ({group.nodes_count:,} nodes)"
+                f"{p(group.description)} ({_count(group.nodes_count, 'node')})"
             )
         if len(kind.groups) > top:
             lines.append(f"      ... and {len(kind.groups) - top:,} more groups")
     lines.extend(_usage(report, top))
+    return lines
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _totals(report: AuditSummary, top: int) -> list[str]:
+    # The counts people already read: by reason, by key, duplicates, what expires next.
+    from ._output import format_window
+
+    p = printable
+    reasons = ", ".join(f"{p(name)} {count:,}" for name, count in report.by_reason.items())
+    lines = [f"  by reason    {reasons}"]
+    keys = list(report.by_key_fingerprint.items())
+    for index, (name, counts) in enumerate(keys[:top]):
+        lines.append(
+            f"  {'by key' if index == 0 else '':<12} {p(name)}  {counts.ok:,} valid, "
+            f"{counts.rejected:,} rejected"
+        )
+    if report.duplicate_tokens:
+        lines.append(
+            f"  duplicates   {report.duplicate_tokens:,} consumption tokens appear more than once"
+        )
+    else:
+        lines.append("  duplicates   none")
+    expiring = report.expiring
+    lines.append(
+        f"  expiring     {expiring.count:,} valid tokens expire within "
+        f"{format_window(expiring.window_seconds)} of {_time(expiring.reference)}"
+    )
     return lines
 
 
@@ -71,7 +105,11 @@ def _provenance(report: AuditSummary) -> list[str]:
         return []
     p = printable
     keys = ", ".join(f"{p(k.fingerprint)} ({p(k.thumbprint)})" for k in provenance.keys)
-    sources = ", ".join(f"{p(s.source)} ({s.items:,} items)" for s in provenance.sources)
+    sources = ", ".join(
+        f"{p(s.source)} ({_count(s.items, 'item')})" for s in provenance.sources[:3]
+    )
+    if len(provenance.sources) > 3:
+        sources += f" and {len(provenance.sources) - 3:,} more"
     lines = [f"  keys         {keys}", f"  sources      {sources}"]
     if provenance.revocations is not None:
         revocations = provenance.revocations
@@ -107,7 +145,7 @@ def _usage(report: AuditSummary, top: int) -> list[str]:
         lines.append(
             f"      {p(series.entitlement)} of {p(series.license_arn)}: peak "
             f"{number(series.peak)} {p(series.unit)}{grant}{when} "
-            f"({series.nodes_at_peak_count:,} nodes)"
+            f"({_count(series.nodes_at_peak_count, 'node')})"
         )
     if len(usage.series) > top:
         lines.append(f"      ... and {len(usage.series) - top:,} more series")
