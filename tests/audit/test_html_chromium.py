@@ -117,13 +117,13 @@ def test_chromium_builds_the_charts_and_the_findings_tables(
     assert reasons["path"] > 20
     assert timeline["svg"] == 1
     assert timeline["path"] > 20
-    report = summary.report()
-    integrity, policy, lifecycle = report.findings
+    found = summary.report()
+    integrity, policy, lifecycle = found.findings
     # A header, then every integrity and policy finding; lifecycle as collapsed groups.
     assert dom.inside["integrity-table"]["tr"] == integrity.tokens + 1
     assert dom.inside["policy-table"]["tr"] == policy.tokens + 1
     assert dom.inside["lifecycle"]["details"] == len(lifecycle.groups)
-    assert report.usage is not None
+    assert found.usage is not None
     assert dom.inside["usage"]["figure"] >= 1
     assert dom.inside["usage"]["svg"] == dom.inside["usage"]["figure"]
     assert dom.inside["over-grant-table"]["tr"] > 1
