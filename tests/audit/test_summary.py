@@ -214,3 +214,14 @@ def test_a_node_id_that_is_mathtext_is_drawn_as_text() -> None:
     page = render_html(summary)
     assert "\\u202e" in page  # escaped by printable: no bidi override reaches the page
     assert "\u202e" not in page
+
+
+def test_a_token_valid_only_thanks_to_the_leeway_is_in_grace() -> None:
+    summary = Summary(T0 + 3630)  # 30 s after it expired: within the 60 s leeway
+    summary.add(_record("late.json", "t-late", issued=T0, expires=T0 + 3600))
+    summary.add(_record("fine.json", "t-fine", issued=T0, expires=T0 + 7200))
+    lifecycle = summary.report().findings[2]
+    assert lifecycle.by_reason == {"in_grace": 1}
+    (group,) = lifecycle.groups
+    assert group.description == "valid, but expired 30 s before the audit (within the leeway)"
+    assert summary.ok == 2  # still valid: a finding, not a rejection

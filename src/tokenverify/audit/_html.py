@@ -277,34 +277,6 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], table_id: str 
     return f"<table{identifier}><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
 
 
-def _rejected_table(rejected: Sequence[Any], total: int) -> str:
-    if not rejected:
-        return '<p class="note">None: every token is valid.</p>'
-    rows = [
-        [
-            source_cell(record.source),
-            f'<td class="bad nowrap">{_e(record.reason.value if record.reason else "unknown")}'
-            "</td>",
-            f"<td>{_e(record.message)}</td>",
-            id_cell(record.license_arn),
-            f"<td>{_e(record.node_id)}</td>",
-            f'<td class="nowrap">{_e(_short_time(record.expiration))}</td>',
-        ]
-        for record in rejected
-    ]
-    table = _table(
-        ["Source", "Reason", "Message", "License (signed)", "Node (signed)", "Expiration"],
-        rows,
-        "rejected-table",
-    )
-    if total > len(rejected):
-        table += (
-            f'<p class="note">The first {len(rejected):,} of {total:,} rejected tokens; '
-            "the jsonl or csv format lists them all.</p>"
-        )
-    return table
-
-
 def _counts_table(label: str, table: dict[str, Any], top: int = 25) -> str:
     rows = [
         [

@@ -36,10 +36,9 @@ class AuditRecord(msgspec.Struct, frozen=True):
     ``path:line`` for JSON Lines, ``table:rowid`` for SQLite, ``stdin:line`` for stdin.
     ``license_arn``, ``node_id``, ``key_fingerprint``, ``issued_at``, ``expiration``,
     ``license_consumption_token`` and ``entitlements`` are signed values: set for valid
-    tokens and for
-    genuine tokens rejected after their signature verified (expired, wrong node,
-    edited envelope...); None when the signature was never verified (malformed,
-    forged, unknown key). Times are ISO 8601 UTC (``2026-01-01T01:00:00Z``).
+    tokens and for genuine tokens rejected after their signature verified (expired,
+    wrong node, edited envelope...); None when the signature was never verified
+    (malformed, forged, unknown key). Times are ISO 8601 UTC (``2026-01-01T01:00:00Z``).
     """
 
     source: str
