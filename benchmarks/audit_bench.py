@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/audit_bench.py                 # full run (several minutes)
     .venv/bin/python benchmarks/audit_bench.py --quick         # smoke run (seconds, noisy numbers)
     .venv/bin/python benchmarks/audit_bench.py --json          # JSON on stdout, tables on stderr
-    .venv/bin/python benchmarks/audit_bench.py --only scaling  # or cost, memory
+    .venv/bin/python benchmarks/audit_bench.py --only scaling  # or cost, memory, usage
 
 Three measurements, each a ratio or a peak taken within this one run (machines differ,
 and one machine drifts, so only same-run comparisons mean anything):
@@ -20,6 +20,11 @@ and one machine drifts, so only same-run comparisons mean anything):
   RSA tokens would take most of an hour, so the file repeats 2,000 distinct signed
   responses 500 times; the audit verifies every line in full all the same. What
   repetition hides (a summary of a million distinct checkouts) is measured apart.
+* usage: the usage-against-the-grant pass (issue 10): a sweep over 1,000,000 synthetic
+  checkout intervals (20 licenses, 20,000 nodes, three entitlements), time and peak RSS
+  in a child process; and its share of an audit: the usage pass over the records of a
+  100,000-token audit (every record fed, duplicates included: the worst case) against
+  the time the audit took to verify them with 2 workers (target: at most 10%).
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ TOKENVERIFY = Path(sys.executable).with_name("tokenverify")
 SCALING_TARGET = 1.8
 COST_TARGET = 1.5
 MEMORY_TARGET_MB = 250.0
+USAGE_SHARE_TARGET = 0.10
 POLICY = tv.Policy(node_id=NODE_ID)
 
 
@@ -66,10 +72,12 @@ class Settings:
     memory_lines: int
     memory_distinct: int
     summary_records: int
+    usage_intervals: int = 1_000_000
+    usage_share_tokens: int = 100_000
 
 
 FULL = Settings(100_000, 1_000, 3, 20_000, 200, 5, 1_000_000, 2_000, 1_000_000)
-QUICK = Settings(3_000, 40, 1, 1_000, 20, 1, 5_000, 100, 20_000)
+QUICK = Settings(3_000, 40, 1, 1_000, 20, 1, 5_000, 100, 20_000, 20_000, 3_000)
 
 
 def _log(text: str = "") -> None:
@@ -486,14 +494,148 @@ def print_memory(result: dict[str, Any]) -> None:
     _log()
 
 
+_USAGE_CHILD = """
+import random, sys, time
+from tokenverify.audit._usage import Usage
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+n = int(sys.argv[1])
+random.seed(7)
+profiles = [(("Users", str(u), "Count"), ("Storage", "500", "Gigabytes"),
+             ("Feature.Reporting", None, "None")) for u in (1, 5, 10)]
+licenses = [f"arn:aws:license-manager::111122223333:license:l-{i:032x}" for i in range(20)]
+starts = [random.uniform(0, 90 * 86400) for _ in range(n)]
+before = peak()
+begin = time.perf_counter()
+usage = Usage()
+for i, start in enumerate(starts):
+    usage.add(licenses[i % 20], f"i-{i % 20000:017x}", start,
+              start + random.uniform(600, 86400), profiles[i % 3], i)
+added = time.perf_counter()
+series, overlaps = usage.analyse()
+done = time.perf_counter()
+print(before, peak(), added - begin, done - added, len(series), len(overlaps))
+"""
+
+
+def measure_usage(settings: Settings, issuers: Issuers, folder: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", _USAGE_CHILD, str(settings.usage_intervals)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    before, after, add_s, sweep_s, series, overlaps = done.stdout.split()
+    # The share of an audit: verification of a store, then the usage pass over its records.
+    from tokenverify.audit._usage import Usage
+
+    lines = distinct_lines(issuers, ("A", "B"), settings.scaling_distinct, bare=False)
+    store = folder / "usage-share.jsonl"
+    write_store(store, lines, settings.usage_share_tokens)
+    auditor = audit.Auditor(issuers.keys, POLICY, at="issued")
+    begin = time.perf_counter()
+    records = list(auditor.run([store], workers=2))
+    verify_s = time.perf_counter() - begin
+    store.unlink()
+    import numpy  # noqa: F401  (imported once per audit: not part of either pass)
+
+    def usage_pass(every_record: bool) -> float:
+        begin = time.perf_counter()
+        usage, seen = Usage(), set()
+        for index, record in enumerate(records):
+            if record.issued_at is None or record.expiration is None or not record.license_arn:
+                continue
+            # As the audit feeds it, each consumption token once; or every record.
+            if not every_record:
+                if record.license_consumption_token in seen:
+                    continue
+                seen.add(record.license_consumption_token)
+            usage.add(
+                record.license_arn,
+                record.node_id,
+                audit_epoch(record.issued_at),
+                audit_epoch(record.expiration),
+                record.entitlements or (),
+                index,
+            )
+        usage.analyse()
+        return time.perf_counter() - begin
+
+    usage_s = usage_pass(every_record=False)
+    worst_s = usage_pass(every_record=True)
+    share = usage_s / verify_s
+    return {
+        "intervals": settings.usage_intervals,
+        "add_seconds": round(float(add_s), 2),
+        "sweep_seconds": round(float(sweep_s), 2),
+        "peak_rss_mb": round(int(after) / 1024, 1),
+        "usage_rss_mb": round((int(after) - int(before)) / 1024, 1),
+        "series": int(series),
+        "node_overlaps": int(overlaps),
+        "share_tokens": settings.usage_share_tokens,
+        "distinct": settings.scaling_distinct,
+        "share_verify_seconds": round(verify_s, 2),
+        "share_usage_seconds": round(usage_s, 3),
+        "share_every_record_seconds": round(worst_s, 3),
+        "share": round(share, 4),
+        "target": USAGE_SHARE_TARGET,
+        "verdict": _verdict(share <= USAGE_SHARE_TARGET),
+    }
+
+
+def audit_epoch(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text).timestamp()
+
+
+def print_usage(result: dict[str, Any]) -> None:
+    _log(f"### Usage against the grant: {result['intervals']:,} synthetic checkout intervals")
+    _log()
+    _log("| stage | seconds |")
+    _log("| --- | --- |")
+    _log(f"| collect (Usage.add per checkout) | {result['add_seconds']:.2f} |")
+    _log(
+        f"| sweep ({result['series']} series, node overlaps, nodes at peaks) | "
+        f"{result['sweep_seconds']:.2f} |"
+    )
+    _log()
+    _log(
+        f"Peak RSS of the process: {result['peak_rss_mb']:.1f} MB "
+        f"({result['usage_rss_mb']:.1f} MB for the intervals and their sweep)."
+    )
+    _log(
+        f"Share of an audit of {result['share_tokens']:,} tokens (2 workers; the store "
+        f"repeats {result.get('distinct', 0) or 'its'} distinct checkouts, each a license "
+        f"of its own): usage {result['share_usage_seconds']:.3f} s against "
+        f"{result['share_verify_seconds']:.2f} s of verification = "
+        f"{100 * result['share']:.1f}% (target ≤ {100 * result['target']:.0f}%): "
+        f"**{result['verdict']}**; fed every record (no duplicate removed) it takes "
+        f"{result['share_every_record_seconds']:.3f} s."
+    )
+    _log()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--json", action="store_true", help="JSON on stdout, tables on stderr")
-    parser.add_argument("--only", choices=["scaling", "cost", "memory"], action="append")
+    parser.add_argument("--only", choices=["scaling", "cost", "memory", "usage"], action="append")
+    parser.add_argument(
+        "--usage-share-tokens",
+        type=int,
+        metavar="N",
+        help="tokens audited for the usage share (default 100,000; less on a busy machine)",
+    )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
-    wanted = args.only or ["scaling", "cost", "memory"]
+    if args.usage_share_tokens:
+        from dataclasses import replace
+
+        settings = replace(settings, usage_share_tokens=args.usage_share_tokens)
+    wanted = args.only or ["scaling", "cost", "memory", "usage"]
     report: dict[str, Any] = {"machine": describe_machine(), "settings": asdict(settings)}
     with tempfile.TemporaryDirectory(prefix="tokenverify-audit-bench-") as temporary:
         folder = Path(temporary)
@@ -516,6 +658,9 @@ def main(argv: list[str] | None = None) -> int:
         if "memory" in wanted:
             report["memory"] = measure_memory(settings, issuers, folder)
             print_memory(report["memory"])
+        if "usage" in wanted:
+            report["usage"] = measure_usage(settings, issuers, folder)
+            print_usage(report["usage"])
     if args.json:
         print(json.dumps(report, indent=2))
     return 0

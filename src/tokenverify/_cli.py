@@ -87,7 +87,8 @@ _VERIFY_EPILOG = f"""\
 --require takes {REQUIRE_SYNTAX};
 repeat it for several. Flags given beside --policy override the file's fields (--require
 replaces its requirements).
---at takes YYYY-MM-DDThh:mm:ss[.fff][Z|+hh:mm] (no zone = UTC) or epoch seconds.
+--at takes YYYY-MM-DDThh:mm:ss[.fff][Z|+hh:mm] (no zone = UTC), epoch seconds, or
+'issued' (was it valid when it was issued: expiry judged at its own issuedAt).
 --keys is a keys file ('tokenverify keys add'), or a bare public key (PEM, DER, JWK,
 JWKS, 'aws kms get-public-key' JSON) together with --fingerprint and, for RSA, --algorithms.
 
@@ -325,7 +326,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_trust(verify, required=True)
     _add_policy(verify)
-    verify.add_argument("--at", type=parse_time, metavar="TIME", help="check as of TIME, not now")
+    verify.add_argument(
+        "--at",
+        type=_parse_verify_at,
+        metavar="issued|TIME",
+        help="check as of TIME, or at its own issuedAt ('issued'), not now",
+    )
     verify.add_argument(
         "--json",
         action="store_true",
@@ -392,6 +398,11 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         default=argparse.SUPPRESS if suppress else "auto",
         help="colour output (default auto: on a terminal, unless NO_COLOR is set)",
     )
+
+
+def _parse_verify_at(text: str) -> str | float:
+    """``verify --at``: ``issued`` or a TIME."""
+    return "issued" if text == "issued" else parse_time(text)
 
 
 def _command(

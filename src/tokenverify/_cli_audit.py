@@ -41,6 +41,13 @@ valid when it was issued: expiry judged at its own issuedAt), or a TIME
 license_arn, node_id, key_fingerprint, expiration, ...), csv, json ({"summary": ...,
 "results": [...]}; schema: 'tokenverify schema audit'), html (a self-contained report
 with charts: pip install 'tokenverify[audit]').
+--grant LICENSE_ARN:NAME=QUANTITY[ UNIT] and --license FILE (saved 'aws license-manager
+get-license' JSON; its entitlements' MaxCount and Overage) are what usage is compared
+with: the report shows, per license and entitlement, the most held at once, when, on
+which nodes, and every period above the grant (over_grant).
+--revocations FILE applies a revocation list, as 'verify' does. Files in a folder that
+are plainly not checkouts (PEM, keys, policy or revocation files, notes) are skipped and
+listed in the report; --strict-sources counts every file as a token.
 --resume (jsonl or csv with --output) skips the ids already in FILE and appends the rest;
 lines are written whole, so an audit killed at any moment leaves a valid prefix. FILE is
 checked first (every line a consistent result for these sources) and left as it is if
@@ -123,7 +130,53 @@ def add_audit_command(commands: argparse._SubParsersAction[_Parser]) -> None:
     audit.add_argument(
         "--quiet", "-q", action="store_true", help="no progress and no summary on stderr"
     )
+    _add_report_flags(audit)
     audit.set_defaults(handler=_lazy("_cli_audit", "audit"))
+
+
+def _add_report_flags(audit: argparse.ArgumentParser) -> None:
+    # What the report compares with and where it may look: issue 10's flags, together.
+    audit.add_argument(
+        "--grant",
+        action="append",
+        default=[],
+        metavar="ARN:NAME=QTY",
+        help="granted amount, e.g. 'arn:...:license:l-1:Users=10' (repeatable)",
+    )
+    audit.add_argument(
+        "--license",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="saved 'aws license-manager get-license' JSON: its MaxCount grants (repeatable)",
+    )
+    audit.add_argument(
+        "--revocations", metavar="FILE", help="revocation list to apply (tokenverify format)"
+    )
+    audit.add_argument(
+        "--strict-sources",
+        action="store_true",
+        help="every file is a token (default: files that are not checkouts are skipped)",
+    )
+
+
+def _report_inputs(args: argparse.Namespace) -> tuple[list[object], object]:
+    """The grants and revocation list, checked before any token is read (exit 2)."""
+    from .audit._grants import GrantError, grants_from
+
+    try:
+        grants: list[object] = list(grants_from(args.grant, args.license))
+    except GrantError as exc:
+        raise CliError(str(exc)) from None
+    revocations: object = None
+    if args.revocations is not None:
+        from ._revocation import RevocationList
+
+        try:
+            revocations = RevocationList.load(args.revocations)
+        except (OSError, ValueError) as exc:
+            raise CliError(f"--revocations {args.revocations!r}: {exc}") from None
+    return grants, revocations
 
 
 def audit(args: argparse.Namespace, console: Console) -> int:
@@ -142,7 +195,12 @@ def audit(args: argparse.Namespace, console: Console) -> int:
         raise CliError("no input on stdin: pipe checkouts into 'tokenverify audit -'")
     registry = load_trust(args.keys, args.fingerprint, args.algorithms)
     policy = build_policy(args)
-    auditor = library.Auditor(registry, policy, at=args.at)
+    grants, revocations = _report_inputs(args)
+    auditor = library.Auditor(registry, policy, at=args.at, revocations=revocations)  # type: ignore[arg-type]
+    if revocations is not None:
+        from .audit._provenance import file_sha256
+
+        auditor.revocations_file = (args.revocations, file_sha256(args.revocations))
     problems = _Problems()
     progress = open_progress(quiet=args.quiet)
     try:
@@ -157,6 +215,8 @@ def audit(args: argparse.Namespace, console: Console) -> int:
                 expiring_within=args.expiring_within,
                 on_record=progress.advance if progress is not None else None,
                 on_problem=problems.add,
+                grants=grants,  # type: ignore[arg-type]
+                strict_sources=args.strict_sources,
             )
         finally:
             if progress is not None:

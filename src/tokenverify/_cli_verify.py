@@ -104,6 +104,10 @@ def verify(args: argparse.Namespace, console: Console) -> int:
     data = read_source(args.source)
     now = args.at if args.at is not None else time.time()
     verdict = Verifier(registry, policy).check(data, now=now)
+    if now == "issued":
+        # What is shown (time left, checked_at) is relative to the instant judged at.
+        checkout = verdict.checkout
+        now = checkout.issued_at.timestamp() if checkout is not None else time.time()
     if args.json:
         _print_verify_json(args.source, verdict, now, console)
     elif verdict.checkout is not None:

@@ -131,7 +131,9 @@ def build_store(root: Path, issuer: TestIssuer, stranger: TestIssuer, nobody: Te
     files["expired.json"] = (expired, "expired", "ok", None)
     forged = stranger.checkout(node_id=NODE, entitlements=USERS, ttl=30 * DAY)
     files["forged.json"] = (None, "bad_signature", "bad_signature", json.dumps(forged, indent=2))
-    files["notes.txt"] = (None, "malformed", "malformed", "meeting notes, not a checkout\n")
+    # A token cut short is malformed; a file that is no token at all (notes, keys) is
+    # skipped by audit.run and the CLI (tests/audit/test_report_inputs.py).
+    files["garbled.jwt"] = (None, "malformed", "malformed", "eyJhbGciOiJQUzM4NCJ9.trunc\n")
     tampered = checkout()
     tampered["EntitlementsAllowed"][0]["Value"] = "1000"
     files["tampered.json"] = (tampered, "envelope_mismatch", "envelope_mismatch", None)

@@ -153,3 +153,75 @@ def test_counts_by_node_license_key_and_the_rejected_sample() -> None:
     assert report.by_reason == {"ok": 0, "bad_signature": 1, "expired": 1500}
     assert len(summary.rejected_sample) == 1000
     assert summary.rejected_sample[0].source == "r:1"
+
+
+def _rejected(source: str, reason: tv.Reason, *, genuine: bool = True) -> AuditRecord:
+    if not genuine:
+        return AuditRecord(source, False, reason, None, None, None, None, message=reason.value)
+    return AuditRecord(
+        source, False, reason, ARN, "node-2", FINGERPRINT, _iso(T0 - 86400 * 6.9),
+        _iso(T0 - 86400 * 7), source, reason.value, (("Users", "1", "Count"),),
+    )  # fmt: skip
+
+
+def test_findings_come_integrity_then_policy_then_lifecycle_everywhere() -> None:
+    import pytest
+
+    from tokenverify.audit import summary_lines
+
+    summary = Summary(T0)
+    # Added lifecycle first, integrity last: the order shown is the kinds', not arrival.
+    for number in range(30):
+        summary.add(_rejected(f"old.jsonl:{number + 1}", tv.Reason.expired))
+    summary.add(_rejected("wrong-node.json", tv.Reason.node_mismatch))
+    summary.add(_rejected("forged.json", tv.Reason.bad_signature, genuine=False))
+    report = summary.report()
+    assert [kind.kind for kind in report.findings] == ["integrity", "policy", "lifecycle"]
+    integrity, policy, lifecycle = report.findings
+    assert integrity.by_reason == {"bad_signature": 1}
+    assert [f.source for f in integrity.findings] == ["forged.json"]
+    assert policy.by_reason == {"node_mismatch": 1}
+    assert (policy.licenses, policy.nodes) == ([ARN], ["node-2"])
+    # 30 expired tokens of one license are one group, with a human duration.
+    (group,) = lifecycle.groups
+    assert (group.reason, group.license_arn, group.tokens) == ("expired", ARN, 30)
+    assert group.description == "expired 6 d 21 h before the audit"
+    lines = "\n".join(summary_lines(summary))
+    positions = [lines.index(word) for word in ("integrity", "policy", "lifecycle", "usage")]
+    assert positions == sorted(positions)
+    pytest.importorskip("matplotlib")
+    from tokenverify.audit import render_html
+
+    page = render_html(summary)
+    sections = [page.index(f'<section id="{name}"') for name in ("integrity", "policy")]
+    sections.append(page.index('<section id="lifecycle"'))
+    sections.append(page.index('<section id="usage"'))
+    assert sections == sorted(sections)
+    assert page.count("<details>") >= 1
+    assert "30 expired" in page
+
+
+def test_a_node_id_that_is_mathtext_is_drawn_as_text() -> None:
+    import pytest
+
+    pytest.importorskip("matplotlib")
+    from tokenverify.audit import render_html
+
+    summary = Summary(T0)
+    hostile = r"$\undefined$"  # matplotlib would parse it as mathtext and raise
+    summary.add(_record("a.json", "t-1", node=hostile))
+    summary.add(_record("b.json", "t-2", node="node\u202e-1", ok=False))
+    page = render_html(summary)
+    assert "\\u202e" in page  # escaped by printable: no bidi override reaches the page
+    assert "\u202e" not in page
+
+
+def test_a_token_valid_only_thanks_to_the_leeway_is_in_grace() -> None:
+    summary = Summary(T0 + 3630)  # 30 s after it expired: within the 60 s leeway
+    summary.add(_record("late.json", "t-late", issued=T0, expires=T0 + 3600))
+    summary.add(_record("fine.json", "t-fine", issued=T0, expires=T0 + 7200))
+    lifecycle = summary.report().findings[2]
+    assert lifecycle.by_reason == {"in_grace": 1}
+    (group,) = lifecycle.groups
+    assert group.description == "valid, but expired 30 s before the audit (within the leeway)"
+    assert summary.ok == 2  # still valid: a finding, not a rejection

@@ -35,6 +35,8 @@ import msgspec
 
 from ._dask import audit_bag, iter_records, jsonl_bag, parquet_bag
 from ._engine import At, Auditor, WorkerCrashed, default_workers
+from ._grants import GRANT_SYNTAX, Grant, GrantError, grants_from, load_license, parse_grant
+from ._inventory import Inventory
 from ._output import (
     FORMATS,
     LINE_FORMATS,
@@ -47,6 +49,7 @@ from ._output import (
     summary_lines,
 )
 from ._overlap import check_output_apart
+from ._provenance import ProvenanceSource, results_sha256
 from ._record import CONTRACT_FIELDS, AuditRecord
 from ._resume import DoneIds, SourceIds
 from ._sources import (
@@ -70,6 +73,7 @@ __all__ = [
     "CONTRACT_FIELDS",
     "DEFAULT_EXPIRING_WINDOW",
     "FORMATS",
+    "GRANT_SYNTAX",
     "LINE_FORMATS",
     "SOURCE_SYNTAX",
     "At",
@@ -80,6 +84,9 @@ __all__ = [
     "Auditor",
     "DoneIds",
     "Format",
+    "Grant",
+    "GrantError",
+    "Inventory",
     "OutputError",
     "OutputFailed",
     "ResultWriter",
@@ -91,16 +98,20 @@ __all__ = [
     "WorkerCrashed",
     "audit_bag",
     "default_workers",
+    "grants_from",
     "iter_items",
     "iter_records",
     "json_schema",
     "jsonl_bag",
+    "load_license",
     "open_writer",
     "parquet_bag",
+    "parse_grant",
     "parse_source",
     "parse_sources",
     "read_results",
     "render_html",
+    "results_sha256",
     "run",
     "summarize",
     "summary_lines",
@@ -119,6 +130,8 @@ def run(
     on_record: Callable[[AuditRecord], None] | None = None,
     stdout: BinaryIO | None = None,
     on_problem: Callable[[SourceFault], None] | None = None,
+    grants: Sequence[Grant] = (),
+    strict_sources: bool = False,
 ) -> Summary:
     """Audit ``sources`` into ``output`` (None: stdout) as ``format``; return the summary.
 
@@ -131,6 +144,10 @@ def run(
     ``output`` must not be a source, nor lie inside an audited folder (:class:`OutputError`
     before anything is written). With ``on_problem``, what cannot be read is reported
     there and not written (see :class:`SourceFault`); without it, it is a rejection.
+
+    Whole files that are plainly not checkouts are skipped and listed in the summary's
+    provenance (``strict_sources``: every file is a token). ``grants`` (see
+    :func:`grants_from`) are what usage is compared with.
     """
     if format not in FORMATS:
         raise OutputError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
@@ -148,7 +165,16 @@ def run(
     parsed = parse_sources(sources)
     if output is not None:
         check_output_apart(output, parsed)
-    summary = Summary(auditor.at, expiring_within=expiring_within)
+    summary = Summary(auditor.at, expiring_within=expiring_within, grants=grants)
+    inventory = Inventory(strict=strict_sources, counts=[0] * len(parsed))
+    revocations_file = getattr(auditor, "revocations_file", None)
+    summary.provenance = ProvenanceSource(
+        auditor,
+        [os.fspath(s) if isinstance(s, str | os.PathLike) else repr(s) for s in sources],
+        inventory,
+        revocations_file[0] if revocations_file else None,
+        revocations_file[1] if revocations_file else None,
+    )
     done: _Hits | None = None
     if resume:
         assert output is not None
@@ -161,6 +187,7 @@ def run(
             skip=done,
             on_fault=on_problem,
             exclude=() if output is None else (output,),
+            inventory=inventory,
         )
         for record in records:
             writer.write(record)

@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Container, Iterable, Iterator, Sequence
 from datetime import datetime
 from multiprocessing.connection import Connection
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import msgspec
 
@@ -40,6 +40,10 @@ from .._token import DEFAULT_MAX_TOKEN_SIZE
 from .._verifier import Verifier
 from ._record import AuditRecord, check_one, iso_utc
 from ._sources import FaultHandler, Item, Source, SourceProblem, iter_items, parse_sources
+
+if TYPE_CHECKING:
+    from .._revocation import Revocation, RevocationList
+    from ._inventory import Inventory
 
 __all__ = ["At", "Auditor", "WorkerCrashed", "default_workers"]
 
@@ -73,6 +77,7 @@ class _Trust(NamedTuple):
     policy: Policy  # immutable, hashable and picklable as it is
     at: float | Literal["issued"]
     max_token_size: int
+    revocations: tuple[Revocation, ...] = ()  # applied after the signature, as in verify
 
 
 def default_workers() -> int:
@@ -108,11 +113,26 @@ class Auditor:
         *,
         at: At = "now",
         max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+        revocations: RevocationList | str | os.PathLike[str] | None = None,
     ) -> None:
         registry = keys if isinstance(keys, KeyRegistry) else KeyRegistry.load(keys)
+        #: (path, SHA-256) of the revocations file, when one was given by name.
+        self.revocations_file: tuple[str, str] | None = None
+        revoked: RevocationList | None = None
+        if isinstance(revocations, str | os.PathLike):
+            from .._revocation import RevocationList as Revocations
+            from ._provenance import file_sha256
+
+            path = os.fspath(revocations)
+            revoked = Revocations.load(path)
+            self.revocations_file = (path, file_sha256(path))
+        elif revocations is not None:
+            revoked = revocations
         policy = policy if policy is not None else Policy()
         # The verifier checks its arguments; build it now so a bad one fails here.
-        self._verifier: Verifier | None = Verifier(registry, policy, max_token_size=max_token_size)
+        self._verifier: Verifier | None = Verifier(
+            registry, policy, max_token_size=max_token_size, revocations=revoked
+        )
         self._trust = _Trust(
             tuple(
                 _KeySpec(
@@ -129,12 +149,28 @@ class Auditor:
             policy,
             _resolve_at(at),
             max_token_size,
+            revoked.entries if revoked is not None else (),
         )
 
     @property
     def at(self) -> float | Literal["issued"]:
         """The instant every token is judged at (epoch seconds), or ``"issued"``."""
         return self._trust.at
+
+    @property
+    def registry(self) -> KeyRegistry:
+        """The trusted keys."""
+        return self._local_verifier().registry
+
+    @property
+    def policy(self) -> Policy:
+        """The policy every token is checked against."""
+        return self._trust.policy
+
+    @property
+    def revocations(self) -> tuple[Revocation, ...]:
+        """The revocation list's entries (empty without one)."""
+        return self._trust.revocations
 
     @property
     def max_token_size(self) -> int:
@@ -155,6 +191,7 @@ class Auditor:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         on_fault: FaultHandler | None = None,
         exclude: Iterable[str] = (),
+        inventory: Inventory | None = None,
     ) -> Iterator[AuditRecord]:
         """Audit every token of ``sources`` (see :mod:`tokenverify.audit`), in source order.
 
@@ -162,11 +199,17 @@ class Auditor:
         iterator is consumed. ``workers``: processes (default: one per CPU; 1 audits in
         this process). ``skip``: ids not to audit again (``--resume``). ``on_fault``:
         where what cannot be read goes (default: it is a ``malformed`` rejection).
-        ``exclude``: files never read (the audit's own output).
+        ``exclude``: files never read (the audit's own output). ``inventory``: counts
+        items per source and skips files that are not checkouts (see
+        :mod:`tokenverify.audit._inventory`); without one every file is a token.
         """
         parsed = parse_sources(sources)
         items = iter_items(
-            parsed, max_token_size=self._trust.max_token_size, on_fault=on_fault, exclude=exclude
+            parsed,
+            max_token_size=self._trust.max_token_size,
+            on_fault=on_fault,
+            exclude=exclude,
+            inventory=inventory,
         )
         return self.run_items(items, workers=workers, skip=skip, chunk_size=chunk_size)
 
@@ -221,6 +264,7 @@ class Auditor:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._trust = state["trust"]
         self._verifier = None
+        self.revocations_file = None
 
     def __repr__(self) -> str:
         at = self.at if self.at == "issued" else iso_utc(from_epoch(self.at))
@@ -266,7 +310,14 @@ def verifier_for(trust: _Trust) -> Verifier:
                 key_id=key.key_id,
             )
         policy = trust.policy
-        verifier = Verifier(registry, policy, max_token_size=trust.max_token_size)
+        revocations = None
+        if trust.revocations:
+            from .._revocation import RevocationList
+
+            revocations = RevocationList(trust.revocations)
+        verifier = Verifier(
+            registry, policy, max_token_size=trust.max_token_size, revocations=revocations
+        )
         _VERIFIERS[trust] = verifier
     return verifier
 

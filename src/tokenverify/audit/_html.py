@@ -28,6 +28,8 @@ _NOW_COLOUR = "#1565c0"
 _SVG_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
 # matplotlib's RDF block names creativecommons.org and purl.org: nothing a page needs.
 _SVG_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
+# matplotlib repeats each text as a comment: the drawn paths are enough.
+_SVG_COMMENT = re.compile(r"<!--.*?-->\s*", re.DOTALL)
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
@@ -37,10 +39,24 @@ h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 1.8em; font-size:
 table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
 th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #ddd;
          vertical-align: top; overflow-wrap: anywhere; }
-th { background: #f3f3f3; } td.n { text-align: right; white-space: nowrap; }
+th { background: #f3f3f3; white-space: nowrap; }
+td.n, th.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.nowrap { white-space: nowrap; overflow-wrap: normal; }
+td.src { overflow-wrap: normal; word-break: normal; min-width: 16em; }
+td.id { overflow-wrap: normal; word-break: normal; min-width: 12em; }
+td.src span, td.id span { white-space: nowrap; }
 figure { margin: 0; } figure svg { max-width: 100%; height: auto; }
 .note { color: #666; } code { font-size: 12px; }
+dl.prov { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; }
+dl.prov dt { font-weight: 600; } dl.prov dd { margin: 0; overflow-wrap: anywhere; }
+details { margin: .3em 0; } summary { cursor: pointer; }
+.kind-integrity h2 { color: #c62828; } .kind-policy h2 { color: #ef6c00; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 11px; }
+  details > * { display: block; } details:not([open]) > :not(summary) { display: block; }
+  figure, table, tr { break-inside: avoid; } h2 { break-after: avoid; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 
@@ -53,8 +69,9 @@ def charts_available() -> bool:
 
 def render_html(summary: Summary, *, title: str = "tokenverify audit") -> str:
     """The report of ``summary`` as one HTML document (a str)."""
+    from ._html_findings import findings_sections, provenance_section, usage_section
+
     report = summary.report()
-    rejected = summary.rejected_sample
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -63,14 +80,14 @@ def render_html(summary: Summary, *, title: str = "tokenverify audit") -> str:
         f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
         _totals(report),
+        provenance_section(report),
+        *findings_sections(report),
+        usage_section(report),
         '<section id="reasons"><h2>Reasons</h2>',
         f'<figure id="reasons-chart">{_reasons_svg(report)}</figure></section>',
         '<section id="timeline"><h2>Validity timeline (issuedAt to expiration, per license '
         "and node)</h2>",
         _timeline_section(report),
-        "</section>",
-        '<section id="rejected"><h2>Rejected tokens</h2>',
-        _rejected_table(rejected, report.rejected),
         "</section>",
         '<section id="keys"><h2>By key, license and node</h2>',
         _counts_table("Key fingerprint", report.by_key_fingerprint),
@@ -91,7 +108,37 @@ def render_html(summary: Summary, *, title: str = "tokenverify audit") -> str:
 
 
 def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    from .._display import printable
+
+    return html.escape("" if value is None else printable(value), quote=True)
+
+
+_BREAK_AFTER = re.compile(r"(?<=[/\\:])")
+
+
+def _segments(value: object) -> str:
+    # Each piece between separators stays whole ('archive-2026-11.jsonl' never breaks at
+    # its hyphens); a line may break only after a '/', '\\' or ':'.
+    pieces = _BREAK_AFTER.split("" if value is None else str(value))
+    return "<wbr>".join(f"<span>{_e(piece)}</span>" for piece in pieces if piece)
+
+
+def source_cell(value: object) -> str:
+    """An id, escaped, breakable only after its path separators and colons."""
+    return f'<td class="src"><code>{_segments(value)}</code></td>'
+
+
+def id_cell(value: object) -> str:
+    """A signed identifier (an ARN), breakable only after its colons and slashes."""
+    return f'<td class="id">{_segments(value)}</td>'
+
+
+def mathtext_safe(label: str) -> str:
+    """A chart label shown as written: escaped by printable, and '$' (which would start
+    matplotlib's mathtext, and abort the report on ``$\\undefined$``) made literal."""
+    from .._display import printable
+
+    return printable(label).replace("$", r"\$")
 
 
 def _when(moment: datetime | str) -> str:
@@ -133,7 +180,7 @@ def _svg(figure: Any, salt: str) -> str:
     with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "path"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     svg = _SVG_PROLOGUE.sub("", buffer.getvalue(), count=1)
-    return _SVG_METADATA.sub("", svg, count=1)
+    return _SVG_COMMENT.sub("", _SVG_METADATA.sub("", svg, count=1))
 
 
 def _reasons_svg(report: AuditSummary) -> str:
@@ -171,7 +218,7 @@ def _label(row: TimelineRow) -> str:
     node = row.node_id if row.node_id is not None else "(no node)"
     if len(node) > 22:
         node = node[:20] + "…"
-    return f"{node} · {license_id}"
+    return mathtext_safe(f"{node} · {license_id}")
 
 
 def _timeline_svg(report: AuditSummary) -> str:
@@ -222,37 +269,12 @@ def _timeline_svg(report: AuditSummary) -> str:
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], table_id: str = "") -> str:
     identifier = f' id="{table_id}"' if table_id else ""
-    head = "".join(f"<th>{_e(name)}</th>" for name in headers)
+    head = "".join(
+        f'<th class="n">{_e(name[1:])}</th>' if name.startswith("#") else f"<th>{_e(name)}</th>"
+        for name in headers
+    )
     body = "\n".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
     return f"<table{identifier}><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
-
-
-def _rejected_table(rejected: Sequence[Any], total: int) -> str:
-    if not rejected:
-        return '<p class="note">None: every token is valid.</p>'
-    rows = [
-        [
-            f"<td><code>{_e(record.source)}</code></td>",
-            f'<td class="bad nowrap">{_e(record.reason.value if record.reason else "unknown")}'
-            "</td>",
-            f"<td>{_e(record.message)}</td>",
-            f"<td>{_e(record.license_arn)}</td>",
-            f"<td>{_e(record.node_id)}</td>",
-            f'<td class="nowrap">{_e(_short_time(record.expiration))}</td>',
-        ]
-        for record in rejected
-    ]
-    table = _table(
-        ["Source", "Reason", "Message", "License (signed)", "Node (signed)", "Expiration"],
-        rows,
-        "rejected-table",
-    )
-    if total > len(rejected):
-        table += (
-            f'<p class="note">The first {len(rejected):,} of {total:,} rejected tokens; '
-            "the jsonl or csv format lists them all.</p>"
-        )
-    return table
 
 
 def _counts_table(label: str, table: dict[str, Any], top: int = 25) -> str:
@@ -265,7 +287,7 @@ def _counts_table(label: str, table: dict[str, Any], top: int = 25) -> str:
         for name, counts in list(table.items())[:top]
     ]
     more = f'<p class="note">{len(table) - top:,} more not shown.</p>' if len(table) > top else ""
-    return _table([label, "valid", "rejected"], rows) + more
+    return _table([label, "#valid", "#rejected"], rows) + more
 
 
 def _duplicates(report: AuditSummary) -> str:
@@ -280,7 +302,7 @@ def _duplicates(report: AuditSummary) -> str:
         for duplicate in report.duplicates
     ]
     return f"<p>{report.duplicate_tokens:,} consumption tokens appear more than once.</p>" + _table(
-        ["licenseConsumptionToken", "copies", "first sources"], rows, "duplicates-table"
+        ["licenseConsumptionToken", "#copies", "first sources"], rows, "duplicates-table"
     )
 
 
@@ -297,9 +319,9 @@ def _expiring(report: AuditSummary) -> str:
     rows = [
         [
             f'<td class="nowrap">{_e(_when(token.expiration))}</td>',
-            f"<td><code>{_e(token.source)}</code></td>",
+            source_cell(token.source),
             f"<td>{_e(token.node_id)}</td>",
-            f"<td>{_e(token.license_arn)}</td>",
+            id_cell(token.license_arn),
         ]
         for token in expiring.soonest
     ]

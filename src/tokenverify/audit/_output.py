@@ -261,6 +261,8 @@ def _csv_cell(value: object) -> str:
         return ""
     if value is True or value is False:
         return "true" if value else "false"
+    if isinstance(value, tuple):  # entitlements: one JSON array in one cell
+        value = _ENCODER.encode(value).decode()
     text = str(value.value) if isinstance(value, Reason) else str(value)
     if "\\" in text or "\n" in text or "\r" in text:
         # One line per row, always: a torn tail is then always a torn last line.
@@ -624,6 +626,9 @@ def _record_from_row(row: list[str]) -> AuditRecord:
         raise ValueError("ok is neither true nor false")
     values["ok"] = values["ok"] == "true"
     values["message"] = values["message"] or ""
+    entitlements = values.get("entitlements")
+    if isinstance(entitlements, str):
+        values["entitlements"] = msgspec.json.decode(entitlements)
     return msgspec.convert(values, AuditRecord)
 
 
@@ -641,48 +646,9 @@ def format_window(seconds: float) -> str:
 
 def summary_lines(summary: Summary, *, top: int = 5) -> list[str]:
     """The summary as a few lines for people (the table format's end; stderr otherwise)."""
-    report = summary.report()
-    at = "at issue" if report.checked_at == "issued" else f"at {_time(report.checked_at)}"
-    lines = [
-        f"audited {report.total:,} tokens {at}: {report.ok:,} valid, {report.rejected:,} rejected"
-    ]
-    reasons = ", ".join(f"{name} {count:,}" for name, count in report.by_reason.items())
-    lines.append(f"  by reason    {reasons}")
-    for label, table in (
-        ("by key", report.by_key_fingerprint),
-        ("by license", report.by_license_arn),
-        ("by node", report.by_node_id),
-    ):
-        shown = list(table.items())[:top]
-        for index, (name, counts) in enumerate(shown):
-            heading = label if index == 0 else ""
-            lines.append(
-                f"  {heading:<12} {printable(name) if name else '(no node)'}  {counts.ok:,} "
-                f"valid, {counts.rejected:,} rejected"
-            )
-        if len(table) > top:
-            lines.append(f"  {'':<12} ... and {len(table) - top:,} more")
-    if report.duplicate_tokens:
-        lines.append(
-            f"  duplicates   {report.duplicate_tokens:,} consumption tokens appear more than once"
-        )
-        for duplicate in report.duplicates[:top]:
-            where = ", ".join(shown_id(source) for source in duplicate.sources[:3])
-            lines.append(
-                f"  {'':<12} {printable(duplicate.license_consumption_token)} "
-                f"x{duplicate.count}: {where}" + (" ..." if duplicate.count > 3 else "")
-            )
-    else:
-        lines.append("  duplicates   none")
-    expiring = report.expiring
-    window = format_window(expiring.window_seconds)
-    lines.append(
-        f"  expiring     {expiring.count:,} valid tokens expire within {window} of "
-        f"{_time(expiring.reference)}"
-    )
-    for token in expiring.soonest[:top]:
-        lines.append(f"  {'':<12} {_time(token.expiration)}  {shown_id(token.source)}")
-    return lines
+    from ._summary_text import summary_lines as lines
+
+    return lines(summary, top=top)
 
 
 def _time(moment: object) -> str:

@@ -34,11 +34,11 @@ class AuditRecord(msgspec.Struct, frozen=True):
 
     ``source`` is the token's stable id: ``path`` for a file holding one checkout,
     ``path:line`` for JSON Lines, ``table:rowid`` for SQLite, ``stdin:line`` for stdin.
-    ``license_arn``, ``node_id``, ``key_fingerprint``, ``issued_at``, ``expiration`` and
-    ``license_consumption_token`` are signed values: set for valid tokens and for
-    genuine tokens rejected after their signature verified (expired, wrong node,
-    edited envelope...); None when the signature was never verified (malformed,
-    forged, unknown key). Times are ISO 8601 UTC (``2026-01-01T01:00:00Z``).
+    ``license_arn``, ``node_id``, ``key_fingerprint``, ``issued_at``, ``expiration``,
+    ``license_consumption_token`` and ``entitlements`` are signed values: set for valid
+    tokens and for genuine tokens rejected after their signature verified (expired,
+    wrong node, edited envelope...); None when the signature was never verified
+    (malformed, forged, unknown key). Times are ISO 8601 UTC (``2026-01-01T01:00:00Z``).
     """
 
     source: str
@@ -51,6 +51,8 @@ class AuditRecord(msgspec.Struct, frozen=True):
     issued_at: str | None = None
     license_consumption_token: str | None = None
     message: str = ""
+    #: Signed ``entitlementsAllowed`` as ``(name, value, unit)``, for the usage analysis.
+    entitlements: tuple[tuple[str, str | None, str], ...] | None = None
 
     @property
     def genuine(self) -> bool:
@@ -93,6 +95,7 @@ def _signed_record(
         iso_utc(checkout.issued_at),
         checkout.license_consumption_token,
         message,
+        tuple((e.name, e.value, e.unit) for e in checkout.entitlements),
     )
 
 

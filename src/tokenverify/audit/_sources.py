@@ -42,7 +42,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import msgspec
@@ -51,6 +51,9 @@ from .._display import printable
 from .._errors import Reason
 from .._input import _document_limit
 from .._token import DEFAULT_MAX_TOKEN_SIZE
+
+if TYPE_CHECKING:
+    from ._inventory import Inventory
 
 __all__ = [
     "LINE_SUFFIXES",
@@ -286,33 +289,66 @@ def iter_items(
     stdin: BinaryIO | None = None,
     on_fault: FaultHandler | None = None,
     exclude: Iterable[str] = (),
+    inventory: Inventory | None = None,
 ) -> Iterator[Item]:
     """Every stored token of ``sources``, in order, as ``(id, bytes)``.
 
     A file seen twice (a folder and a file inside it, or two spellings of one path) is
     read once; files in ``exclude`` (the audit's own output) are never read. What cannot
-    be read goes to ``on_fault`` (see the module docstring).
+    be read goes to ``on_fault`` (see the module docstring). With an ``inventory``, items
+    are counted per source and (unless ``inventory.strict``) whole files that are plainly
+    not checkouts are skipped and listed there.
     """
+    if inventory is not None:
+        from ._inventory import take_stock
+
+        yield from take_stock(
+            _iter_items(sources, max_token_size, stdin, on_fault, exclude), inventory
+        )
+        return
+    for _, (name, payload) in _iter_items(sources, max_token_size, stdin, on_fault, exclude):
+        yield name, bytes(payload) if type(payload) is _Document else payload
+
+
+def _iter_items(
+    sources: Sequence[Source],
+    max_token_size: int,
+    stdin: BinaryIO | None,
+    on_fault: FaultHandler | None,
+    exclude: Iterable[str],
+) -> Iterator[tuple[int, Item]]:
+    # (source index, item); whole documents as _Document, so they can be told from lines.
     limit = _document_limit(max_token_size)
     seen: set[str] = {os.path.realpath(path) for path in exclude}
     faults = _Faults(on_fault)
-    for source in sources:
+    for index, source in enumerate(sources):
         if isinstance(source, FileSource):
             if _first_visit(source.path, seen):
-                yield from _file_items(source.path, path_id(source.path), limit, faults)
+                for item in _file_items(source.path, path_id(source.path), limit, faults):
+                    yield index, item
         elif isinstance(source, DirectorySource):
             for path, label, fault in _walk(source.path, path_id(source.path), faults):
                 if fault is not None:
-                    yield fault
+                    yield index, fault
                 elif _first_visit(path, seen):
-                    yield from _file_items(path, label, limit, faults)
+                    for item in _file_items(path, label, limit, faults):
+                        yield index, item
         elif isinstance(source, StdinSource):
             stream = stdin if stdin is not None else sys.stdin.buffer
-            yield from _stream_items(stream, "stdin", limit, by_name=False)
+            for item in _stream_items(stream, "stdin", limit, by_name=False):
+                yield index, item
         elif isinstance(source, SqliteSource):
-            yield from _sqlite_items(source, limit, faults)
+            for item in _sqlite_items(source, limit, faults):
+                yield index, item
         else:
-            yield from _parquet_items(source, limit, faults)
+            for item in _parquet_items(source, limit, faults):
+                yield index, item
+
+
+class _Document(bytes):
+    """A whole file's bytes (not one line of a JSON Lines file)."""
+
+    __slots__ = ()
 
 
 def iter_lines(
@@ -509,7 +545,7 @@ def _stream_items(
     document = head
     if len(document) <= limit:
         document += handle.read(limit + 1 - len(document))
-    yield label, document[: limit + 1]
+    yield label, _Document(document[: limit + 1])
 
 
 def _looks_like_lines(head: bytes) -> bool:

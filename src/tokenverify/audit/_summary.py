@@ -10,6 +10,7 @@ tokens themselves: the lists a report shows are capped (the 1000 first rejection
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from array import array
 from collections import Counter
@@ -17,13 +18,21 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+import msgspec
+
 from .._errors import Reason
 from .._times import from_epoch
+from ._findings import IN_GRACE, KINDS, Kind, human_duration, kind_of
 from ._record import AuditRecord
 from ._resume import split_id
 
 if TYPE_CHECKING:
-    from ._report import AuditSummary, Counts, Span, TimelineRow
+    from collections.abc import Iterable
+
+    from ._grants import Grant
+    from ._provenance import ProvenanceSource
+    from ._report import AuditSummary, Counts, KindSummary, Span, TimelineRow, UsageReport
+    from ._usage import Usage
 
 __all__ = ["DEFAULT_EXPIRING_WINDOW", "Summary"]
 
@@ -34,6 +43,10 @@ _SOURCES_PER_DUPLICATE = 10
 _SOONEST_SHOWN = 100
 _TIMELINE_ROWS = 50
 _SPANS_PER_ROW = 24
+_FINDINGS_KEPT = 1000
+_AFFECTED_SHOWN = 50
+_GROUP_NODES_SHOWN = 20
+_ENCODE_LINE = msgspec.json.Encoder().encode  # the --format jsonl encoding, byte for byte
 # Source ids are packed into one int: (prefix number << 42) | line or rowid (1 to 4e12).
 _NUMBER_BITS = 42
 _NUMBER_MASK = (1 << _NUMBER_BITS) - 1
@@ -143,6 +156,31 @@ class _Pair:
             self.rejected_spans.add(issued, expires)
 
 
+class _Kind:
+    """Counts of one kind of finding and what it touched."""
+
+    __slots__ = ("by_reason", "findings", "licenses", "nodes", "tokens")
+
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.by_reason: Counter[str] = Counter()
+        self.licenses: set[str] = set()
+        self.nodes: set[str] = set()
+        self.findings: list[AuditRecord] = []
+
+
+class _Group:
+    """Lifecycle tokens of one reason and license."""
+
+    __slots__ = ("farthest", "nearest", "nodes", "tokens")
+
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.nodes: set[str] = set()
+        self.nearest = float("inf")
+        self.farthest = 0.0
+
+
 class Summary:
     """Accumulates :class:`AuditRecord` objects; :meth:`report` gives the summary.
 
@@ -161,6 +199,7 @@ class Summary:
         *,
         expiring_within: float = DEFAULT_EXPIRING_WINDOW,
         reference: float | None = None,
+        grants: Iterable[Grant] = (),
     ) -> None:
         import time
 
@@ -190,21 +229,31 @@ class Summary:
         self._repeat_counts: Counter[str] = Counter()
         self._expiring = 0
         self._soonest: list[tuple[float, int, AuditRecord]] = []  # max-heap by -expiry
+        self._kinds: dict[Kind, _Kind] = {kind: _Kind() for kind in KINDS}
+        self._groups: dict[tuple[str, str], _Group] = {}
+        self._results = hashlib.sha256()
+        self._grants = tuple(grants)
+        self._usage: Usage | None = None
+        #: Set by :func:`tokenverify.audit.run`: where the results came from.
+        self.provenance: ProvenanceSource | None = None
 
     def add(self, record: AuditRecord) -> None:
         """Count one record."""
         # The parent process runs this once per token while workers verify: it is kept
         # to plain dict and list operations (about 2 µs).
         self.total += 1
+        self._results.update(_ENCODE_LINE(record) + b"\n")
         ok = record.ok
         if ok:
             self.ok += 1
             self.by_reason["ok"] += 1
         else:
             self.rejected += 1
-            self.by_reason[record.reason.value if record.reason is not None else "unknown"] += 1
+            reason = record.reason.value if record.reason is not None else "unknown"
+            self.by_reason[reason] += 1
             if len(self.rejected_sample) < _REJECTED_KEPT:
                 self.rejected_sample.append(record)
+            self._add_finding(reason, record)
         fingerprint, license_arn = record.key_fingerprint, record.license_arn
         if fingerprint is None or license_arn is None:
             return
@@ -228,9 +277,12 @@ class Summary:
             pair.add(issued, expires, ok)
             if ok and self.reference <= expires <= self._window_end:
                 self._add_expiring(record, expires)
+            if ok and self.checked_at != "issued" and expires < self.checked_at:
+                self._add_finding(IN_GRACE, record)  # valid only thanks to the leeway
         token = record.license_consumption_token
-        if token is not None:
-            self._add_consumption(token, record.source)
+        first_copy = token is None or self._add_consumption(token, record.source)
+        if first_copy and issued is not None and expires is not None:
+            self._add_usage(record, license_arn, issued, expires)
 
     def report(self) -> AuditSummary:
         """The summary so far, as the pydantic model ``--format json`` writes."""
@@ -274,6 +326,9 @@ class Summary:
             ),
             timeline=self._timeline(),
             timeline_rows=len(self._pairs),
+            findings=self._findings(),
+            usage=self._usage_report(),
+            provenance=self.provenance.build(self) if self.provenance is not None else None,
         )
 
     # -- parts -------------------------------------------------------------------------
@@ -286,12 +341,64 @@ class Summary:
         elif expires < -self._soonest[0][0]:
             heapq.heapreplace(self._soonest, entry)
 
-    def _add_consumption(self, token: str, source: str) -> None:
+    def _add_finding(self, reason: str, record: AuditRecord) -> None:
+        kind = self._kinds[kind_of(reason)]
+        kind.tokens += 1
+        kind.by_reason[reason] += 1
+        if record.license_arn is not None:
+            kind.licenses.add(record.license_arn)
+            kind.nodes.add(record.node_id or "")
+        if kind is not self._kinds["lifecycle"]:
+            if len(kind.findings) < _FINDINGS_KEPT:
+                kind.findings.append(record)
+            return
+        group = self._groups.get((reason, record.license_arn or ""))
+        if group is None:
+            group = self._groups[(reason, record.license_arn or "")] = _Group()
+        group.tokens += 1
+        if len(group.nodes) < _GROUP_NODES_SHOWN:
+            group.nodes.add(record.node_id or "")
+        distance = self._distance(reason, record)
+        if distance is not None:
+            group.nearest = min(group.nearest, distance)
+            group.farthest = max(group.farthest, distance)
+
+    def _distance(self, reason: str, record: AuditRecord) -> float | None:
+        # How far outside its time the token was, seen from the audit's instant.
+        expires, issued = _epoch(record.expiration), _epoch(record.issued_at)
+        if expires is None or issued is None:
+            return None
+        if self.checked_at == "issued":
+            return expires - issued if reason == "not_yet_valid" else issued - expires
+        if reason == "not_yet_valid":
+            return issued - self.checked_at
+        return self.checked_at - expires
+
+    def _add_usage(
+        self, record: AuditRecord, license_arn: str, issued: float, expires: float
+    ) -> None:
+        usage = self._usage
+        if usage is None:
+            from ._usage import Usage
+
+            usage = self._usage = Usage(self._grants, unpack=self._unpack)
+        usage.add(
+            license_arn, record.node_id, issued, expires, record.entitlements or (),
+            self._pack(record.source),
+        )  # fmt: skip
+
+    @property
+    def results_sha256(self) -> str:
+        """SHA-256 (hex) of every result so far, each as its jsonl line with its newline."""
+        return self._results.hexdigest()
+
+    def _add_consumption(self, token: str, source: str) -> bool:
         # A 64-bit hash stands for the token in the first-seen table (a collision between
         # two of a million tokens has odds of 1 in 3e7, and would show as a duplicate).
+        # True for the first copy of a token.
         first = self._first_seen.first(hash(token), self._pack, source)
         if first is None:
-            return
+            return True
         sources = self._repeated.get(token)
         if sources is None:
             sources = self._repeated[token] = [self._unpack(first)]
@@ -299,6 +406,7 @@ class Summary:
         self._repeat_counts[token] += 1
         if len(sources) < _SOURCES_PER_DUPLICATE:
             sources.append(source)
+        return False
 
     def _pack(self, source: str) -> int:
         split = split_id(source)
@@ -317,6 +425,72 @@ class Summary:
         prefix = self._prefix_names[packed >> _NUMBER_BITS]
         number = packed & _NUMBER_MASK
         return prefix if number == 0 else f"{prefix}:{number}"
+
+    def _findings(self) -> list[KindSummary]:
+        from ._report import Finding, KindSummary, LifecycleGroup
+
+        kinds = []
+        for name, kind in self._kinds.items():
+            groups = []
+            if name == "lifecycle":
+                for (reason, license_arn), group in sorted(
+                    self._groups.items(), key=lambda item: (-item[1].tokens, item[0])
+                ):
+                    nearest = group.nearest if group.nearest != float("inf") else 0.0
+                    groups.append(
+                        LifecycleGroup(
+                            reason=reason,
+                            license_arn=license_arn,
+                            tokens=group.tokens,
+                            nodes=sorted(group.nodes),
+                            nodes_count=len(group.nodes),
+                            nearest_seconds=nearest,
+                            farthest_seconds=group.farthest,
+                            description=self._describe(reason, nearest, group.farthest),
+                        )
+                    )
+            kinds.append(
+                KindSummary(
+                    kind=name,
+                    tokens=kind.tokens,
+                    by_reason=dict(kind.by_reason.most_common()),
+                    licenses=sorted(kind.licenses)[:_AFFECTED_SHOWN],
+                    licenses_count=len(kind.licenses),
+                    nodes=sorted(kind.nodes)[:_AFFECTED_SHOWN],
+                    nodes_count=len(kind.nodes),
+                    findings=[
+                        Finding(
+                            source=record.source,
+                            reason=record.reason.value if record.reason else "unknown",
+                            message=record.message,
+                            license_arn=record.license_arn,
+                            node_id=record.node_id,
+                        )
+                        for record in kind.findings
+                    ],
+                    groups=groups,
+                )
+            )
+        return kinds
+
+    def _describe(self, reason: str, nearest: float, farthest: float) -> str:
+        span = human_duration(nearest)
+        if human_duration(farthest) != span:
+            span = f"{span} to {human_duration(farthest)}"
+        if self.checked_at == "issued":
+            relation = "after it was issued" if reason != "not_yet_valid" else "before issue"
+            verb = {"expired": "expired", "not_yet_valid": "valid from"}.get(reason, "expired")
+            return f"{verb} {span} {relation}"
+        if reason == "not_yet_valid":
+            return f"valid only {span} after the audit"
+        if reason == IN_GRACE:
+            return f"valid, but expired {span} before the audit (within the leeway)"
+        return f"expired {span} before the audit"
+
+    def _usage_report(self) -> UsageReport:
+        from ._usage_report import usage_report
+
+        return usage_report(self._usage, len(self._repeat_counts))
 
     def _timeline(self) -> list[TimelineRow]:
         from ._report import TimelineRow
