@@ -125,6 +125,12 @@ def test_table_lists_every_token_then_the_summary(store: Store, in_store_parent:
     assert "duplicates   1 consumption tokens appear more than once" in text
 
 
+def _but_when_made(report: audit.AuditSummary) -> dict[str, object]:
+    dumped = report.model_dump()
+    assert dumped["provenance"].pop("created_at") is not None
+    return dumped
+
+
 def test_resume_appends_only_what_is_missing(store: Store, in_store_parent: Path) -> None:
     output = in_store_parent / "resume.jsonl"
     full, _ = _run(store, "jsonl", output)
@@ -133,7 +139,8 @@ def test_resume_appends_only_what_is_missing(store: Store, in_store_parent: Path
     output.write_bytes(b"".join(lines[:7]) + lines[7][:40])
     resumed, _ = _run(store, "jsonl", output, resume=True)
     assert output.read_bytes() == b"".join(lines)
-    assert resumed.report() == full.report()
+    # The same report but for when each was made (the provenance's created_at).
+    assert _but_when_made(resumed.report()) == _but_when_made(full.report())
     # Nothing left to do: nothing appended, same summary.
     again, _ = _run(store, "jsonl", output, resume=True)
     assert output.read_bytes() == b"".join(lines)
@@ -186,6 +193,7 @@ def test_html_is_self_contained_and_escapes_the_store(store: Store, tmp_path: Pa
         AuditRecord(hostile, False, tv.Reason.malformed, None, None, None, None, message="<b>"),
         *list(Auditor(store.keys, POLICY, at=store.at).run([store.root], workers=1)),
     ]
+    summary = audit.summarize(records, store.at).report()
     page = audit.render_html(audit.summarize(records, store.at))
     assert hostile not in page
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;.json" in page
@@ -202,7 +210,11 @@ def test_html_is_self_contained_and_escapes_the_store(store: Store, tmp_path: Pa
         "http://www.w3.org/2000/svg",
         "http://www.w3.org/1999/xlink",
     }
-    assert page.count("<svg") == 2
+    # The reasons and timeline charts, and one usage chart per license and entitlement.
+    assert summary.usage is not None
+    assert summary.usage.series
+    assert page.count("<svg") == 2 + len(summary.usage.series)
+    assert page.count('<figure class="usage-chart">') == len(summary.usage.series)
     assert 'id="reasons-chart"' in page
     assert 'id="timeline-chart"' in page
     # The same audit gives the same page (no dates, fixed SVG ids).
