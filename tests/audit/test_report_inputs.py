@@ -170,7 +170,7 @@ def test_files_that_are_not_checkouts_are_skipped_and_listed(store: Store, demo_
     assert provenance is not None
     assert provenance.skipped_total == 3
     assert {Path(item.source).name: item.what for item in provenance.skipped} == {
-        "issuer.pem": "a PEM block (a key or certificate), not a checkout",
+        "issuer.pem": "a PEM block (a key or certificate)",
         "keys.json": "a tokenverify keys file ('tokenverify keys add' writes it)",
         "notes.txt": "no SignedToken and no token in it",
     }
