@@ -216,10 +216,11 @@ def _print_valid(source: str, checkout: VerifiedCheckout, now: float, console: C
 
 
 def _print_warnings(checkout: VerifiedCheckout, console: Console) -> None:
-    # One line each; messages quote signed values and key labels, hence printable().
+    # One line each, like a rejection's: the messages quote key labels with repr(), and
+    # one_line() escapes (printable()) whatever might still drive the terminal.
     for warning in checkout.warnings:
         label = console.style("warning", "yellow")
-        console.print(f"{label}: {warning.code.value}: {printable(warning.message)}")
+        console.print(f"{label}: {warning.code.value}: {one_line(warning.message)}")
 
 
 def _print_strict_refusal(source: str, count: int, console: Console) -> None:
