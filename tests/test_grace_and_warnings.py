@@ -22,10 +22,9 @@ from typing import Any
 import pytest
 
 import tokenverify as tv
+from cli.support import check_schema
 from tokenverify._cli_report import VerifyReport
 from tokenverify.testing import TestIssuer
-
-from cli.support import check_schema
 
 FINGERPRINT = "aws:111122223333:Test:issuer-fingerprint"
 ISSUED = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -66,7 +65,8 @@ def test_within_grace_is_valid_with_in_grace_and_time_left() -> None:
     assert warning.seconds_left == 60 + 7200 - 3600
     assert "1 h 1 min left" in warning.message
     assert verdict.message.startswith("valid in grace: expired at 2026-01-01T01:00:00")
-    assert verdict.checkout is not None and verdict.checkout.in_grace
+    assert verdict.checkout is not None
+    assert verdict.checkout.in_grace
     assert verdict.checkout.warnings == verdict.warnings
 
 
@@ -111,7 +111,8 @@ def test_grace_window_edges_to_the_microsecond(grace: float, leeway: float) -> N
     first = expires + timedelta(seconds=leeway, microseconds=1)
     assert codes(verifier.check(response(), now=first)) == [Code.in_grace]
     at_leeway = verifier.check(response(), now=expires + timedelta(seconds=leeway))
-    assert at_leeway.ok and at_leeway.warnings == ()
+    assert at_leeway.ok
+    assert at_leeway.warnings == ()
 
 
 def test_grace_does_not_reach_back_before_issue() -> None:
@@ -216,11 +217,14 @@ def test_warnings_come_in_a_fixed_order() -> None:
 
 def test_rejections_carry_no_warnings() -> None:
     verdict = check(tv.Policy(warn_before=86_400), EXPIRES + 61)
-    assert not verdict.ok and verdict.warnings == ()
+    assert not verdict.ok
+    assert verdict.warnings == ()
     with pytest.raises(tv.TokenRejected) as caught:
         tv.Verifier(issuer().registry()).verify(response(), now=EXPIRES + 61)
     signed = caught.value.signed_checkout
-    assert signed is not None and signed.warnings == () and not signed.in_grace
+    assert signed is not None
+    assert signed.warnings == ()
+    assert not signed.in_grace
 
 
 # -- the warning type -------------------------------------------------------------------
@@ -229,7 +233,8 @@ def test_rejections_carry_no_warnings() -> None:
 def test_warnings_are_immutable_picklable_and_equal_by_value() -> None:
     (warning,) = check(tv.Policy(node_id=NODE, grace=600), EXPIRES + 300).warnings
     restored = pickle.loads(pickle.dumps(warning))  # noqa: S301  (our own bytes)
-    assert restored == warning and hash(restored) == hash(warning)
+    assert restored == warning
+    assert hash(restored) == hash(warning)
     assert restored.code is Code.in_grace
     with pytest.raises(AttributeError):
         warning.message = "x"  # type: ignore[misc]
@@ -277,28 +282,33 @@ def test_senseless_grace_or_warning_is_refused_at_construction(
     name: str, value: object, error: type[Exception]
 ) -> None:
     with pytest.raises(error, match=f"Policy {name}"):
-        tv.Policy(**{name: value})
+        tv.Policy(**{name: value})  # type: ignore[arg-type]
 
 
 def test_timedelta_and_seconds_are_one_value() -> None:
     policy = tv.Policy(grace=timedelta(days=3), warn_before=timedelta(microseconds=1))
-    assert policy.grace == 259_200.0 and policy.warn_before == 1e-6
+    assert policy.grace == 259_200.0
+    assert policy.warn_before == 1e-6
     assert policy == tv.Policy(grace=259_200, warn_before=0.000001)
     assert tv.Policy(grace=366 * 86_400).grace == 366 * 86_400
-    assert tv.Policy().grace == 0 and tv.Policy().warn_before == 0
+    assert tv.Policy().grace == 0
+    assert tv.Policy().warn_before == 0
 
 
 def test_policy_with_grace_pickles_compares_and_hashes() -> None:
     policy = tv.Policy(node_id=NODE, grace=600, warn_before=timedelta(days=7))
     restored = pickle.loads(pickle.dumps(policy))  # noqa: S301  (our own bytes)
-    assert restored == policy and hash(restored) == hash(policy)
-    assert restored.grace == 600 and restored.warn_before == 7 * 86_400
+    assert restored == policy
+    assert hash(restored) == hash(policy)
+    assert restored.grace == 600
+    assert restored.warn_before == 7 * 86_400
     assert policy != tv.Policy(node_id=NODE, grace=601, warn_before=timedelta(days=7))
     assert policy != tv.Policy(node_id=NODE, grace=600)
-    assert "grace=600.0" in repr(policy) and "warn_before=604800.0" in repr(policy)
+    assert "grace=600.0" in repr(policy)
+    assert "warn_before=604800.0" in repr(policy)
     assert eval(repr(policy), {"Policy": tv.Policy}) == policy  # noqa: S307  (our own repr)
     with pytest.raises(AttributeError):
-        policy.grace = 0  # type: ignore[misc]
+        policy.grace = 0
 
 
 # -- policy file -------------------------------------------------------------------------
@@ -322,7 +332,7 @@ def test_policy_file_refuses_senseless_periods(tmp_path: Path, member: str) -> N
 
     path = tmp_path / "policy.json"
     path.write_text("{" + member + "}")
-    with pytest.raises(ValueError, match="grace|warn_before"):
+    with pytest.raises(ValueError, match=r"grace|warn_before"):
         load_policy_file(path)
 
 
@@ -355,7 +365,8 @@ def _run(*args: object) -> tuple[int, str, str]:
 def test_cli_prints_node_not_checked_without_node_id(cli_setup: tuple[Path, Path]) -> None:
     keys, saved = cli_setup
     code, out, err = _run("verify", saved, "--keys", keys, "--at", ISSUED + 10)
-    assert code == 0 and err == ""
+    assert code == 0
+    assert err == ""
     lines = out.splitlines()
     assert lines[0].startswith("VALID  ")
     assert [line for line in lines if line.startswith("warning: ")] == [
@@ -363,7 +374,8 @@ def test_cli_prints_node_not_checked_without_node_id(cli_setup: tuple[Path, Path
         + tv.Verifier(issuer().registry()).check(response(), now=ISSUED + 10).warnings[0].message
     ]
     code, out, _ = _run("verify", saved, "--keys", keys, "--at", ISSUED + 10, "--node-id", NODE)
-    assert code == 0 and "warning" not in out
+    assert code == 0
+    assert "warning" not in out
 
 
 def test_cli_in_grace_exit_0_then_1_with_strict_warnings(cli_setup: tuple[Path, Path]) -> None:
@@ -379,20 +391,26 @@ def test_cli_in_grace_exit_0_then_1_with_strict_warnings(cli_setup: tuple[Path, 
     assert "VALID IN GRACE" in out
     assert err.splitlines() == [f"REJECTED  {saved}: --strict-warnings: valid, but with 1 warning"]
     code, _, err = _run(*base)  # no grace: expired as before
-    assert code == 1 and "expired" in err
+    assert code == 1
+    assert "expired" in err
     code, out, err = _run(*base[:-2], "--at", ISSUED + 10, "--strict-warnings")
-    assert code == 0 and err == ""  # no warnings: strict changes nothing
+    assert code == 0
+    assert err == ""
 
 
 def test_cli_warn_before_and_bad_durations(cli_setup: tuple[Path, Path]) -> None:
     keys, saved = cli_setup
     base = ("verify", saved, "--keys", keys, "--node-id", NODE, "--at", EXPIRES - 60)
     code, out, _ = _run(*base, "--warn-before", "1h")
-    assert code == 0 and "warning: expires_soon: expires at" in out
+    assert code == 0
+    assert "warning: expires_soon: expires at" in out
     code, out, err = _run(*base, "--grace", "400d")
-    assert code == 2 and out == "" and "grace must be from 0 to 366 days" in err
+    assert code == 2
+    assert out == ""
+    assert "grace must be from 0 to 366 days" in err
     code, out, err = _run(*base, "--warn-before", "-1h")
-    assert code == 2 and out == ""
+    assert code == 2
+    assert out == ""
 
 
 def test_cli_json_carries_warnings_in_the_schema(cli_setup: tuple[Path, Path]) -> None:
@@ -411,11 +429,14 @@ def test_cli_json_carries_warnings_in_the_schema(cli_setup: tuple[Path, Path]) -
     schema = VerifyReport.model_json_schema()
     assert set(schema["$defs"]["WarningCode"]["enum"]) == {code.value for code in Code}
     code, out, _ = _run("verify", saved, "--keys", keys, *at, "--json", "--strict-warnings")
-    assert code == 1 and json.loads(out)["warnings"] == []  # expired: rejected, no warnings
+    assert code == 1
+    assert json.loads(out)["warnings"] == []
     code, out, err = _run(
         "verify", saved, "--keys", keys, *at, "--grace", "1h", "--json", "--strict-warnings"
     )
-    assert code == 1 and json.loads(out)["valid"] is True and "--strict-warnings" in err
+    assert code == 1
+    assert json.loads(out)["valid"] is True
+    assert "--strict-warnings" in err
 
 
 def test_cli_warning_lines_are_single_printable_lines(tmp_path: Path) -> None:

@@ -175,7 +175,8 @@ def test_grace_bounds_are_inclusive_for_aware_datetimes(
     end_of_grace = (expires + leeway + grace).astimezone(zone)
 
     at_leeway = verdict_with_grace(response, leeway_us, grace_us, end_of_leeway)
-    assert at_leeway.ok and at_leeway.warnings == ()
+    assert at_leeway.ok
+    assert at_leeway.warnings == ()
     first = verdict_with_grace(response, leeway_us, grace_us, end_of_leeway + MICROSECOND)
     assert in_grace(first), first
     last = verdict_with_grace(response, leeway_us, grace_us, end_of_grace)
@@ -183,7 +184,8 @@ def test_grace_bounds_are_inclusive_for_aware_datetimes(
     assert last.warnings[0].seconds_left is not None
     assert abs(last.warnings[0].seconds_left) < 1e-3  # nothing left at the very end
     after = verdict_with_grace(response, leeway_us, grace_us, end_of_grace + MICROSECOND)
-    assert after.reason is tv.Reason.expired and after.warnings == ()
+    assert after.reason is tv.Reason.expired
+    assert after.warnings == ()
 
 
 @given(issue_times, lifetimes, st.integers(0, 86_400), st.integers(0, 366 * 86_400), st.data())
@@ -209,4 +211,5 @@ def test_integer_epochs_decide_like_the_graced_window(
         assert in_grace(verdict), verdict
         assert verdict.warnings[0].seconds_left == latest - now
     else:
-        assert verdict.ok and verdict.warnings == ()
+        assert verdict.ok
+        assert verdict.warnings == ()
