@@ -462,3 +462,24 @@ def test_cli_warning_lines_are_single_printable_lines(tmp_path: Path) -> None:
     (line,) = [line for line in out.splitlines() if line.startswith("warning: key_expires_soon: ")]
     assert line.isprintable()
     assert f"of {label!r} is trusted only until" in line
+
+
+@pytest.mark.parametrize("node_id", [None, NODE])
+@pytest.mark.parametrize("warn_before", [0, 600])
+@pytest.mark.parametrize("offset", [-TTL, -601, -600, 0, 60, 61, 300, 660])
+def test_the_verifiers_shortcut_agrees_with_gather_warnings(
+    node_id: str | None, warn_before: float, offset: float
+) -> None:
+    """Inside the window the verifier skips gather_warnings: same warnings either way."""
+    from tokenverify._claims import parse_claims
+    from tokenverify._token import decode_segment, parse_compact
+    from tokenverify._warnings import gather_warnings
+
+    policy = tv.Policy(node_id=node_id, warn_before=warn_before, grace=600)
+    parsed = parse_compact(response()["SignedToken"], 65536)
+    claims = parse_claims(decode_segment(parsed.payload_segment, "payload"))
+    (key,) = issuer().registry().keys()
+    now = EXPIRES + offset
+    verdict = check(policy, now)
+    assert verdict.ok, verdict.message
+    assert verdict.warnings == gather_warnings(policy, claims, key, now)

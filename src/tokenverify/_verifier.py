@@ -17,7 +17,7 @@ from ._registry import KeyRegistry
 from ._result import Verdict, VerifiedCheckout
 from ._signature import check_signature
 from ._token import DEFAULT_MAX_TOKEN_SIZE, decode_segment, parse_compact
-from ._warnings import NO_WARNINGS, WarningCode, gather_warnings
+from ._warnings import NO_WARNINGS, ONLY_NODE_NOT_CHECKED, WarningCode, gather_warnings
 
 if TYPE_CHECKING:
     from ._clock import ClockGuard
@@ -120,14 +120,11 @@ class Verifier:
             rejection.signed_checkout = VerifiedCheckout(claims, key, parsed)
             raise
         policy = self.policy
-        # One comparison for a bound checkout inside its window with no warn_before.
-        if (
-            policy.node_id is None
-            or policy.warn_before
-            or mark_started
-            or instant > claims.expiration_epoch + policy.leeway
-        ):
+        # Inside its window, without warn_before or a new clock mark: no warning is built.
+        if policy.warn_before or mark_started or instant > claims.expiration_epoch + policy.leeway:
             warnings = gather_warnings(policy, claims, key, instant, mark_started=mark_started)
+        elif policy.node_id is None:
+            warnings = ONLY_NODE_NOT_CHECKED
         else:
             warnings = NO_WARNINGS
         return VerifiedCheckout(claims, key, parsed, warnings)

@@ -8,8 +8,8 @@ was not bound to this machine, or the clock guard had no state to compare with. 
 
 Gathered only after every check passed (a rejection carries no warnings), by
 :func:`gather_warnings`, which the verifier calls only when one could apply: a checkout
-inside its window, checked against a policy that binds a node and sets no
-``warn_before``, costs one comparison.
+inside its window with no ``warn_before`` costs one comparison (and, when the policy
+binds no node, hands out a prebuilt ``node_not_checked`` tuple).
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ if TYPE_CHECKING:
     from ._keys import RegisteredKey
     from ._policy import Policy
 
-__all__ = ["NO_WARNINGS", "CheckoutWarning", "WarningCode", "gather_warnings"]
+__all__ = [
+    "NO_WARNINGS",
+    "ONLY_NODE_NOT_CHECKED",
+    "CheckoutWarning",
+    "WarningCode",
+    "gather_warnings",
+]
 
 
 class WarningCode(enum.StrEnum):
@@ -57,6 +63,9 @@ _NODE_NOT_CHECKED = CheckoutWarning(
     "the policy names no node_id, so this checkout was not checked to be bound to this "
     "machine: pass Policy(node_id=...) (CLI: --node-id, or --node-id auto)",
 )
+#: What gather_warnings returns inside the window for a policy that binds no node (the
+#: verifier hands it out without the call).
+ONLY_NODE_NOT_CHECKED = (_NODE_NOT_CHECKED,)
 _CLOCK_MARK_STARTED = CheckoutWarning(
     WarningCode.clock_mark_started,
     "the clock guard had no state and started a new mark: a clock turned back before "
