@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,8 @@ FULL = tv.Policy(
     leeway=30,
     checkout_metadata={"Mac": "02:42:ac:11:00:02", "Hostname": "build-07"},
     typ="JWT",
+    grace=timedelta(days=3),
+    warn_before=7 * 86_400,
 )
 
 
@@ -70,6 +73,7 @@ def test_policy_pickles_with_every_field() -> None:
     assert hash(restored) == hash(FULL)
     assert restored.checkout_metadata == FULL.checkout_metadata
     assert restored.typ == "JWT"
+    assert (restored.grace, restored.warn_before) == (259_200, 604_800)
 
 
 def test_equal_policies_hash_alike_and_differ_by_each_field() -> None:
@@ -83,6 +87,8 @@ def test_equal_policies_hash_alike_and_differ_by_each_field() -> None:
         # Another order of the same mapping is the same binding.
         checkout_metadata={"Hostname": "build-07", "Mac": "02:42:ac:11:00:02"},
         typ="JWT",
+        grace=259_200,
+        warn_before=timedelta(days=7),
     )
     assert same == FULL
     assert hash(same) == hash(FULL)
@@ -90,6 +96,8 @@ def test_equal_policies_hash_alike_and_differ_by_each_field() -> None:
     assert tv.Policy(checkout_metadata={"Mac": "a"}) != tv.Policy(checkout_metadata={"Mac": "b"})
     assert tv.Policy(typ="JWT") != tv.Policy(typ="JOSE")
     assert tv.Policy(typ="JWT") != tv.Policy()
+    assert tv.Policy(grace=1) != tv.Policy()
+    assert tv.Policy(warn_before=1) != tv.Policy()
 
 
 def test_repr_names_every_field_and_rebuilds_the_policy() -> None:
@@ -103,6 +111,8 @@ def test_repr_names_every_field_and_rebuilds_the_policy() -> None:
         "leeway",
         "checkout_metadata",
         "typ",
+        "grace",
+        "warn_before",
     ):
         assert f"{name}=" in text
     namespace = {"Policy": tv.Policy, "Requirement": tv.Requirement, "Decimal": Decimal}

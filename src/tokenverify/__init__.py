@@ -7,7 +7,9 @@
 >>> checkout = verifier.verify(Path("checkout.json"))   # or a boto3 response, or the token
 
 Everything that is wrong with a token raises :class:`TokenRejected` with a :class:`Reason`;
-:meth:`Verifier.check` returns a :class:`Verdict` instead. ``tokenverify.testing`` mints
+:meth:`Verifier.check` returns a :class:`Verdict` instead. A valid checkout may carry
+``warnings`` (:class:`CheckoutWarning`, coded by :class:`WarningCode`): in grace, expires
+soon, node not checked, new clock mark. ``tokenverify.testing`` mints
 AWS-shaped test checkouts.
 """
 
@@ -21,6 +23,7 @@ from ._registry import KeyRegistry
 from ._result import Entitlement, Verdict, VerifiedCheckout
 from ._signature import verify_compact
 from ._verifier import Verifier
+from ._warnings import CheckoutWarning, WarningCode
 
 if TYPE_CHECKING:
     from . import node as node
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from ._revocation import Revocation, RevocationList
 
 __all__ = [
+    "CheckoutWarning",
     "ClockGuard",
     "Entitlement",
     "InvalidKey",
@@ -43,6 +47,7 @@ __all__ = [
     "Verdict",
     "VerifiedCheckout",
     "Verifier",
+    "WarningCode",
     "verify_compact",
 ]
 

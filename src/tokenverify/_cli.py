@@ -91,15 +91,20 @@ replaces its requirements).
 'issued' (was it valid when it was issued: expiry judged at its own issuedAt).
 --keys is a keys file ('tokenverify keys add'), or a bare public key (PEM, DER, JWK,
 JWKS, 'aws kms get-public-key' JSON) together with --fingerprint and, for RSA, --algorithms.
+A valid checkout may print warnings, one line each (code: message): in_grace,
+expires_soon, key_expires_soon, node_not_checked (no --node-id given).
 
 examples:
   tokenverify verify checkout.json --keys keys.json --node-id node-7 --require 'Users>=5 Count'
+  tokenverify verify checkout.json --keys keys.json --node-id auto --namespace my-product \\
+      --grace 3d --warn-before 7d
   aws license-manager checkout-borrow-license ... | tokenverify verify - --keys keys.json
   tokenverify verify checkout.json --keys keys.json --policy policy.json --json
   tokenverify verify checkout.json --keys issuer.pem --algorithms PS384 \\
       --fingerprint 'aws:111122223333:My Company:issuer-fingerprint'
 
-exit codes: 0 valid, 1 rejected (reason and remedy on stderr), 2 usage or configuration error."""
+exit codes: 0 valid (warnings or not), 1 rejected (reason and remedy on stderr) or, with
+--strict-warnings, valid with warnings, 2 usage or configuration error."""
 
 _INSPECT_EPILOG = """\
 Nothing shown is verified: the output is labelled UNVERIFIED, and --unverified is required
@@ -331,6 +336,23 @@ def _build_parser() -> argparse.ArgumentParser:
         type=_parse_verify_at,
         metavar="issued|TIME",
         help="check as of TIME, or at its own issuedAt ('issued'), not now",
+    )
+    verify.add_argument(
+        "--grace",
+        type=parse_duration,
+        metavar="DURATION",
+        help="keep an expired checkout valid this long past expiry + leeway (e.g. 3d), warned",
+    )
+    verify.add_argument(
+        "--warn-before",
+        type=parse_duration,
+        metavar="DURATION",
+        help="warn (expires_soon) this long before the expiry, e.g. 7d",
+    )
+    verify.add_argument(
+        "--strict-warnings",
+        action="store_true",
+        help="exit 1 when a valid checkout has warnings (in_grace, node_not_checked, ...)",
     )
     verify.add_argument(
         "--json",

@@ -18,6 +18,7 @@ from ._cli_keys import key_type
 from ._errors import Reason
 from ._keys import RegisteredKey
 from ._result import VerifiedCheckout
+from ._warnings import CheckoutWarning, WarningCode
 
 __all__ = [
     "CheckoutReport",
@@ -25,6 +26,7 @@ __all__ = [
     "InspectReport",
     "KeyReport",
     "VerifyReport",
+    "WarningReport",
     "inspect_schema",
     "verify_schema",
 ]
@@ -82,6 +84,29 @@ class CheckoutReport(BaseModel):
         )
 
 
+class WarningReport(BaseModel):
+    """Something a valid checkout passed on less than it could have (see the README)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: WarningCode = Field(description="Stable code, e.g. 'in_grace' or 'node_not_checked'.")
+    message: str = Field(description="What it means and what to do, for people.")
+    seconds_left: float | None = Field(
+        description="Seconds from the check to the deadline (grace end, expiry, key's "
+        "not_after); negative once passed; null when no deadline is involved."
+    )
+
+    @classmethod
+    def from_warning(cls, warning: CheckoutWarning) -> WarningReport:
+        """The report of one library :class:`CheckoutWarning`."""
+        left = warning.seconds_left
+        return cls(
+            code=warning.code,
+            message=warning.message,
+            seconds_left=None if left is None else round(left, 3),
+        )
+
+
 class VerifyReport(BaseModel):
     """The outcome of ``tokenverify verify --json``: valid, or rejected with a reason."""
 
@@ -96,6 +121,11 @@ class VerifyReport(BaseModel):
     remedy: str | None = Field(description="What to do about the rejection; null when valid.")
     checked_at: AwareDatetime = Field(description="The instant checked against (--at or now).")
     checkout: CheckoutReport | None = Field(description="Signed contents; null when rejected.")
+    warnings: list[WarningReport] = Field(
+        default_factory=list,
+        description="Warnings about a valid checkout (always empty when rejected); with "
+        "--strict-warnings any of them makes the exit code 1.",
+    )
 
 
 class KeyReport(BaseModel):

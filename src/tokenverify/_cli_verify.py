@@ -76,6 +76,9 @@ def build_policy(args: argparse.Namespace) -> Policy:
         # 'checkout' has its own --metadata (a request field): only verify's binds.
         "checkout_metadata": _metadata_flags(getattr(args, "checkout_metadata", None)),
         "typ": getattr(args, "typ", None),
+        # verify's own: 'checkout' has no grace to give.
+        "grace": getattr(args, "grace", None),
+        "warn_before": getattr(args, "warn_before", None),
     }
     try:
         if args.policy is not None:
@@ -98,7 +101,7 @@ def _metadata_flags(pairs: list[tuple[str, str]] | None) -> dict[str, str] | Non
 
 
 def verify(args: argparse.Namespace, console: Console) -> int:
-    """Verify one checkout; 0 valid, 1 rejected."""
+    """Verify one checkout; 0 valid, 1 rejected (or valid with warnings and --strict-warnings)."""
     registry = load_trust(args.keys, args.fingerprint, args.algorithms)
     policy = build_policy(args)
     data = read_source(args.source)
@@ -115,7 +118,12 @@ def verify(args: argparse.Namespace, console: Console) -> int:
     else:
         assert verdict.reason is not None
         _print_rejected(args.source, verdict.reason, verdict.message, console)
-    return 0 if verdict.ok else 1
+    if not verdict.ok:
+        return 1
+    if verdict.warnings and getattr(args, "strict_warnings", False):
+        _print_strict_refusal(args.source, len(verdict.warnings), console)
+        return 1
+    return 0
 
 
 def inspect(args: argparse.Namespace, console: Console) -> int:
@@ -184,7 +192,10 @@ def _print_valid(source: str, checkout: VerifiedCheckout, now: float, console: C
     # Every value here is signed, but chosen by the licensee (nodeId, metadata,
     # entitlement names) or the vendor: printable() keeps it from driving the terminal.
     left = checkout.expiration.timestamp() - now
-    console.print(f"{console.style('VALID', 'green')}  {_label(source)}")
+    if checkout.in_grace:
+        console.print(f"{console.style('VALID IN GRACE', 'yellow')}  {_label(source)}")
+    else:
+        console.print(f"{console.style('VALID', 'green')}  {_label(source)}")
     rows = [
         ("license", checkout.license_arn),
         ("node", checkout.node_id or "(not bound to a node)"),
@@ -201,10 +212,27 @@ def _print_valid(source: str, checkout: VerifiedCheckout, now: float, console: C
     rows += [
         ("issuer", f"{checkout.key_fingerprint} ({checkout.algorithm})"),
         ("issued", format_time(checkout.issued_at)),
-        ("valid until", f"{format_time(checkout.expiration)} ({_time_left(left)})"),
+        ("valid until", f"{format_time(checkout.expiration)} ({_time_left(left, checkout)})"),
     ]
     for name, value in rows:
         console.print(f"  {name:<13}{printable(value)}")
+    _print_warnings(checkout, console)
+
+
+def _print_warnings(checkout: VerifiedCheckout, console: Console) -> None:
+    # One line each, like a rejection's: the messages quote key labels with repr(), and
+    # one_line() escapes (printable()) whatever might still drive the terminal.
+    for warning in checkout.warnings:
+        label = console.style("warning", "yellow")
+        console.print(f"{label}: {warning.code.value}: {one_line(warning.message)}")
+
+
+def _print_strict_refusal(source: str, count: int, console: Console) -> None:
+    rejected = console.style("REJECTED", "red", stream="err")
+    console.error(
+        f"{rejected}  {_label(source)}: --strict-warnings: valid, but with {count} "
+        f"warning{'s' if count > 1 else ''}"
+    )
 
 
 def _print_rejected(source: str, reason: Reason, message: str, console: Console) -> None:
@@ -214,7 +242,7 @@ def _print_rejected(source: str, reason: Reason, message: str, console: Console)
 
 
 def _print_verify_json(source: str, verdict: Verdict, now: float, console: Console) -> None:
-    from ._cli_report import CheckoutReport, VerifyReport, checked_at_datetime
+    from ._cli_report import CheckoutReport, VerifyReport, WarningReport, checked_at_datetime
 
     report = VerifyReport(
         source=source,
@@ -226,6 +254,7 @@ def _print_verify_json(source: str, verdict: Verdict, now: float, console: Conso
         checkout=None
         if verdict.checkout is None
         else CheckoutReport.from_checkout(verdict.checkout, now),
+        warnings=[WarningReport.from_warning(warning) for warning in verdict.warnings],
     )
     console.print(report.model_dump_json(indent=2))
 
@@ -236,9 +265,11 @@ def _entitlements(checkout: VerifiedCheckout) -> str:
     )
 
 
-def _time_left(seconds: float) -> str:
+def _time_left(seconds: float, checkout: VerifiedCheckout) -> str:
     if seconds >= 0:
         return f"{format_duration(seconds)} left"
+    if checkout.in_grace:
+        return f"expired {format_duration(-seconds)} ago, in grace"
     return f"expired {format_duration(-seconds)} ago, within the leeway"
 
 

@@ -65,8 +65,11 @@ class ClockGuard:
         with self._locked():
             return self._read()
 
-    def observe(self, now: float, signed_time: float, leeway: float) -> None:
+    def observe(self, now: float, signed_time: float, leeway: float) -> bool:
         """Check ``now`` against the mark, then raise the mark to ``max(now, signed_time)``.
+
+        Returns True when there was no state and this call started a new mark (the
+        verifier's ``clock_mark_started`` warning), False when an existing mark was used.
 
         Raises ``TokenRejected(clock_rollback)`` without changing the state when ``now`` is
         more than ``leeway`` seconds behind the mark, or the state cannot be trusted, locked
@@ -87,6 +90,7 @@ class ClockGuard:
                 newest = max(now, signed_time) if mark is None else max(mark, now, signed_time)
                 if newest != mark:
                     self._write(newest)
+                return mark is None
         except NotRegularFile as exc:
             raise _untrusted(Path(exc.filename), str(exc.strerror)) from None
         except OSError as exc:

@@ -3,7 +3,9 @@ entitlements, time, and (if pinned) the header typ."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
 from types import MappingProxyType
@@ -83,7 +85,11 @@ _POLICY_FIELDS = (
     "leeway",
     "checkout_metadata",
     "typ",
+    "grace",
+    "warn_before",
 )
+#: The longest grace or warning a policy may set: a year (and a day), in seconds.
+MAX_GRACE = 366 * 86400.0
 
 
 class Policy:
@@ -95,6 +101,15 @@ class Policy:
     allowed). ``typ`` pins the JWS header ``typ`` (compared as RFC 7515 says media types
     compare: ASCII case-insensitively, ``application/`` implied), for products that want
     to refuse any other kind of token signed by the same key.
+
+    ``grace`` (a ``timedelta`` or seconds, default 0) keeps an expired checkout valid
+    until ``expiration + leeway + grace``, with an ``in_grace`` warning saying how long
+    is left; after that it is ``expired``. Every checkout token has an expiration (one
+    without is refused as ``invalid_claims`` when its claims are read), so a grace always
+    counts from a signed instant. ``warn_before`` (default 0, off) adds an
+    ``expires_soon`` warning from ``expiration - warn_before`` on, and a
+    ``key_expires_soon`` warning when the trusted key's ``not_after`` is that close.
+    Both are stored as float seconds, 0 to 366 days.
     """
 
     __slots__ = _POLICY_FIELDS
@@ -107,6 +122,8 @@ class Policy:
     leeway: float
     checkout_metadata: Mapping[str, str] | None
     typ: str | None
+    grace: float
+    warn_before: float
 
     def __init__(
         self,
@@ -119,6 +136,8 @@ class Policy:
         *,
         checkout_metadata: Mapping[str, str] | None = None,
         typ: str | None = None,
+        grace: timedelta | float = 0,
+        warn_before: timedelta | float = 0,
     ) -> None:
         for name, value in (
             ("key_fingerprint", key_fingerprint),
@@ -142,6 +161,8 @@ class Policy:
         object.__setattr__(self, "leeway", float(leeway))
         object.__setattr__(self, "checkout_metadata", _metadata(checkout_metadata))
         object.__setattr__(self, "typ", typ)
+        object.__setattr__(self, "grace", _seconds("grace", grace))
+        object.__setattr__(self, "warn_before", _seconds("warn_before", warn_before))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Policy is immutable")
@@ -191,6 +212,21 @@ def _check_text(name: str, value: object) -> None:
     if not value:
         # An unset environment variable, most likely: refusing every token says nothing.
         raise ValueError(f"Policy {name} is empty; pass None to leave it unchecked")
+
+
+def _seconds(name: str, value: object) -> float:
+    """A grace or warning period as float seconds: a timedelta or a number, 0 to 366 days."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise TypeError(f"Policy {name} is a timedelta or a number of seconds, not {value!r}")
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_GRACE:
+        raise ValueError(
+            f"Policy {name} must be from 0 to 366 days (0 to {MAX_GRACE:.0f} s), not {value!r}"
+        )
+    return seconds
 
 
 def _metadata(value: object) -> Mapping[str, str] | None:
@@ -253,11 +289,7 @@ def check_policy(policy: Policy, claims: Claims, now: float) -> None:
             f"not valid before nbf {claims.not_before_epoch:.0f}: check this machine's clock",
         )
     if now > claims.expiration_epoch + leeway:
-        raise TokenRejected(
-            Reason.expired,
-            f"expired at {claims.expiration.isoformat()} "
-            f"({now - claims.expiration_epoch:.0f} s ago); " + _RENEW,
-        )
+        _check_grace(policy, claims, now)
     # Code point by code point: no case folding, no Unicode normalization, no trimming.
     signed = claims.signed
     if policy.node_id is not None and signed.nodeId != policy.node_id:
@@ -270,6 +302,20 @@ def check_policy(policy: Policy, claims: Claims, now: float) -> None:
         _check_metadata(policy.checkout_metadata, claims.metadata)
     for requirement in policy.requirements:
         _check_requirement(requirement, claims)
+
+
+def _check_grace(policy: Policy, claims: Claims, now: float) -> None:
+    """Past ``expiration + leeway``: return if the policy's grace still covers ``now``."""
+    grace = policy.grace
+    # leeway + grace first: one rounding of the bound, as for expiration + leeway alone.
+    if grace and now <= claims.expiration_epoch + (policy.leeway + grace):
+        return
+    ran_out = f"; its {grace:.0f} s of grace ran out too" if grace else ""
+    raise TokenRejected(
+        Reason.expired,
+        f"expired at {claims.expiration.isoformat()} "
+        f"({now - claims.expiration_epoch:.0f} s ago){ran_out}; " + _RENEW,
+    )
 
 
 #: What to bind instead when the token does not sign the claim a policy names.

@@ -7,7 +7,9 @@ Field names are ``Policy``'s own, so the file reads like the Python it stands fo
       "node_id": "node-7",
       "checkout_metadata": {"Mac": "02:42:ac:11:00:02"},
       "requirements": [{"name": "Users", "unit": "Count", "minimum": 5}],
-      "leeway": 60
+      "leeway": 60,
+      "grace": 259200,
+      "warn_before": 604800
     }
 
 Imported only by the command line (and callers who want it); pydantic stays off the
@@ -32,7 +34,7 @@ from pydantic import (
 
 from . import _json
 from ._files import read_regular_file
-from ._policy import Policy, Requirement
+from ._policy import MAX_GRACE, Policy, Requirement
 
 __all__ = ["PolicyFile", "RequirementEntry", "json_schema", "load_policy_file"]
 
@@ -155,6 +157,28 @@ class PolicyFile(BaseModel):
         strict=True,  # true is not a number of seconds
         description="Seconds of clock skew tolerated.",
     )
+    grace: float = Field(
+        0,
+        ge=0,
+        le=MAX_GRACE,
+        allow_inf_nan=False,
+        strict=True,
+        description=(
+            "Seconds an expired checkout stays valid past expiration + leeway, with an "
+            "in_grace warning (0: none; at most 366 days)."
+        ),
+    )
+    warn_before: float = Field(
+        0,
+        ge=0,
+        le=MAX_GRACE,
+        allow_inf_nan=False,
+        strict=True,
+        description=(
+            "Seconds before expiration (or the key's not_after) from which a valid checkout "
+            "carries an expires_soon (key_expires_soon) warning (0: off)."
+        ),
+    )
 
     def to_policy(self, **overrides: Any) -> Policy:
         """The library's :class:`Policy`; ``overrides`` (not None) replace file fields."""
@@ -167,6 +191,8 @@ class PolicyFile(BaseModel):
             "leeway": self.leeway,
             "checkout_metadata": self.checkout_metadata,
             "typ": self.typ,
+            "grace": self.grace,
+            "warn_before": self.warn_before,
         }
         fields.update({name: value for name, value in overrides.items() if value is not None})
         return Policy(**fields)

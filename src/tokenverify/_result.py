@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._errors import Reason
+from ._warnings import NO_WARNINGS, CheckoutWarning, WarningCode
 
 if TYPE_CHECKING:
     from ._claims import Claims
@@ -36,17 +37,28 @@ class VerifiedCheckout:
 
     Every field comes from the signed token; the unsigned plaintext beside it in a
     response is only compared, never exposed. Immutable.
+
+    ``warnings`` says what the check passed on less than it could have (grace, an
+    expiry or key rotation due soon, no node bound, a new clock mark); they belong to the
+    check at one instant, so equality ignores them.
     """
 
-    __slots__ = ("_claims", "_entitlements", "_key", "_raw", "_token")
+    __slots__ = ("_claims", "_entitlements", "_key", "_raw", "_token", "_warnings")
 
     _claims: Claims
     _key: RegisteredKey
     _token: CompactToken
     _entitlements: tuple[Entitlement, ...] | None
     _raw: Mapping[str, Any] | None
+    _warnings: tuple[CheckoutWarning, ...]
 
-    def __init__(self, claims: Claims, key: RegisteredKey, token: CompactToken) -> None:
+    def __init__(
+        self,
+        claims: Claims,
+        key: RegisteredKey,
+        token: CompactToken,
+        warnings: tuple[CheckoutWarning, ...] = NO_WARNINGS,
+    ) -> None:
         # Entitlement tuples and the raw claims are built on first use: a launch check
         # reads one or two fields, an audit perhaps none.
         setattr_ = object.__setattr__
@@ -55,6 +67,18 @@ class VerifiedCheckout:
         setattr_(self, "_token", token)
         setattr_(self, "_entitlements", None)
         setattr_(self, "_raw", None)
+        setattr_(self, "_warnings", warnings)
+
+    @property
+    def warnings(self) -> tuple[CheckoutWarning, ...]:
+        """What the check at its instant passed on less than it could have; see
+        :class:`CheckoutWarning`. Empty for a bound checkout well inside its window."""
+        return self._warnings
+
+    @property
+    def in_grace(self) -> bool:
+        """True when it was valid only on the policy's grace (an ``in_grace`` warning)."""
+        return any(w.code is WarningCode.in_grace for w in self._warnings)
 
     @property
     def algorithm(self) -> str:
@@ -174,6 +198,13 @@ class Verdict(NamedTuple):
     reason: Reason | None
     message: str
     checkout: VerifiedCheckout | None
+
+    @property
+    def warnings(self) -> tuple[CheckoutWarning, ...]:
+        """The checkout's warnings when ``ok``; always empty for a rejection (the reason
+        is what to act on, and nothing about a refused token is reassuring)."""
+        checkout = self.checkout
+        return NO_WARNINGS if checkout is None else checkout._warnings
 
     def __bool__(self) -> bool:
         return self.ok

@@ -17,6 +17,7 @@ from ._registry import KeyRegistry
 from ._result import Verdict, VerifiedCheckout
 from ._signature import check_signature
 from ._token import DEFAULT_MAX_TOKEN_SIZE, decode_segment, parse_compact
+from ._warnings import NO_WARNINGS, ONLY_NODE_NOT_CHECKED, WarningCode, gather_warnings
 
 if TYPE_CHECKING:
     from ._clock import ClockGuard
@@ -86,6 +87,10 @@ class Verifier:
         A rejection that comes after the signature was verified (times, node, envelope,
         entitlements, revocation) carries the signed contents in
         ``TokenRejected.signed_checkout``, for reports; never treat it as valid.
+
+        The checkout's ``warnings`` say what it passed on less than it could have: the
+        policy's grace, an expiry within ``warn_before``, no ``node_id`` in the policy, a
+        clock guard that started a new mark (see :class:`CheckoutWarning`).
         """
         if now == "issued":
             at_issue, instant = True, 0.0  # replaced by issuedAt once it is known
@@ -97,6 +102,7 @@ class Verifier:
             check_typ(self.policy, parsed.header)
         key = check_signature(parsed, self.registry, self.policy.key_fingerprint)
         claims = parse_claims(decode_segment(parsed.payload_segment, "payload"))
+        mark_started = False
         try:
             _check_key_binding(key, claims)
             if self.revocations is not None:
@@ -106,12 +112,22 @@ class Verifier:
             if at_issue:
                 instant = claims.issued_at_epoch
             elif self.clock_guard is not None:
-                self.clock_guard.observe(instant, claims.issued_at_epoch, self.policy.leeway)
+                mark_started = self.clock_guard.observe(
+                    instant, claims.issued_at_epoch, self.policy.leeway
+                )
             check_policy(self.policy, claims, instant)
         except TokenRejected as rejection:
             rejection.signed_checkout = VerifiedCheckout(claims, key, parsed)
             raise
-        return VerifiedCheckout(claims, key, parsed)
+        policy = self.policy
+        # Inside its window, without warn_before or a new clock mark: no warning is built.
+        if policy.warn_before or mark_started or instant > claims.expiration_epoch + policy.leeway:
+            warnings = gather_warnings(policy, claims, key, instant, mark_started=mark_started)
+        elif policy.node_id is None:
+            warnings = ONLY_NODE_NOT_CHECKED
+        else:
+            warnings = NO_WARNINGS
+        return VerifiedCheckout(claims, key, parsed, warnings)
 
     def check(self, source: object, now: Instant = None) -> Verdict:
         """Like :meth:`verify`, but return a :class:`Verdict` instead of raising."""
@@ -119,7 +135,14 @@ class Verifier:
             checkout = self.verify(source, now)
         except TokenRejected as rejection:
             return Verdict(False, rejection.reason, rejection.description, None)
-        return Verdict(True, None, "valid", checkout)
+        return Verdict(True, None, _valid_message(checkout), checkout)
+
+
+def _valid_message(checkout: VerifiedCheckout) -> str:
+    for warning in checkout.warnings:
+        if warning.code is WarningCode.in_grace:
+            return f"valid in grace: {warning.message}"
+    return "valid"
 
 
 def _check_key_binding(key: RegisteredKey, claims: Claims) -> None:

@@ -143,3 +143,73 @@ def test_nbf_later_than_issued_at_moves_the_start_of_the_window(
         assert "nbf" in verdict.message or now < issued_at - leeway
     else:
         assert verdict.ok, verdict.message
+
+
+#: Policy accepts grace of 0..366 days; drawn in whole microseconds like the leeways.
+graces_us = st.integers(1, 366 * 86_400 * 10**6) | st.sampled_from((1, 10**6, 86_400 * 10**6))
+
+
+def verdict_with_grace(
+    response: dict[str, object], leeway_us: int, grace_us: int, now: datetime | float
+) -> tv.Verdict:
+    policy = tv.Policy(node_id="node-1", leeway=leeway_us / 10**6, grace=grace_us / 10**6)
+    verdict = tv.Verifier(issuer().registry(), policy).check(response, now=now)
+    assert verdict.ok == (verdict.reason is None)
+    return verdict
+
+
+def in_grace(verdict: tv.Verdict) -> bool:
+    return [w.code for w in verdict.warnings] == [tv.WarningCode.in_grace]
+
+
+@given(issue_times, lifetimes, leeways_us, graces_us, zones)
+def test_grace_bounds_are_inclusive_for_aware_datetimes(
+    issued_at: int, ttl: int, leeway_us: int, grace_us: int, zone: timezone
+) -> None:
+    """Valid through ``expiration + leeway + grace``; in grace from one microsecond past
+    ``expiration + leeway``; ``expired`` one microsecond after the grace."""
+    response = minted(issued_at, ttl)
+    expires = utc(issued_at + ttl)
+    leeway, grace = timedelta(microseconds=leeway_us), timedelta(microseconds=grace_us)
+    end_of_leeway = (expires + leeway).astimezone(zone)
+    end_of_grace = (expires + leeway + grace).astimezone(zone)
+
+    at_leeway = verdict_with_grace(response, leeway_us, grace_us, end_of_leeway)
+    assert at_leeway.ok
+    assert at_leeway.warnings == ()
+    first = verdict_with_grace(response, leeway_us, grace_us, end_of_leeway + MICROSECOND)
+    assert in_grace(first), first
+    last = verdict_with_grace(response, leeway_us, grace_us, end_of_grace)
+    assert in_grace(last), last
+    assert last.warnings[0].seconds_left is not None
+    assert abs(last.warnings[0].seconds_left) < 1e-3  # nothing left at the very end
+    after = verdict_with_grace(response, leeway_us, grace_us, end_of_grace + MICROSECOND)
+    assert after.reason is tv.Reason.expired
+    assert after.warnings == ()
+
+
+@given(issue_times, lifetimes, st.integers(0, 86_400), st.integers(0, 366 * 86_400), st.data())
+def test_integer_epochs_decide_like_the_graced_window(
+    issued_at: int, ttl: int, leeway: int, grace: int, data: st.DataObject
+) -> None:
+    """Whole seconds: valid iff within the window plus grace; in grace iff past the window;
+    ``seconds_left`` is the exact time to the end of the grace."""
+    response = minted(issued_at, ttl)
+    end, latest = issued_at + ttl + leeway, issued_at + ttl + leeway + grace
+    now = data.draw(
+        st.integers(max(end - 10, issued_at - leeway), latest + 10)
+        | st.integers(issued_at - leeway, latest + 10**6)
+        | st.sampled_from((end, end + 1, latest, latest + 1))
+    )
+
+    verdict = verdict_with_grace(response, leeway * 10**6, grace * 10**6, now)
+
+    if now > latest:
+        assert verdict.reason is tv.Reason.expired
+        assert ("grace ran out" in verdict.message) == (grace > 0)
+    elif now > end:
+        assert in_grace(verdict), verdict
+        assert verdict.warnings[0].seconds_left == latest - now
+    else:
+        assert verdict.ok
+        assert verdict.warnings == ()
