@@ -223,5 +223,7 @@ def test_a_token_valid_only_thanks_to_the_leeway_is_in_grace() -> None:
     lifecycle = summary.report().findings[2]
     assert lifecycle.by_reason == {"in_grace": 1}
     (group,) = lifecycle.groups
-    assert group.description == "valid, but expired 30 s before the audit (within the leeway)"
+    assert (
+        group.description == "valid, but expired 30 s before the audit (within the leeway or grace)"
+    )
     assert summary.ok == 2  # still valid: a finding, not a rejection

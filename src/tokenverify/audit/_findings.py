@@ -22,7 +22,7 @@ __all__ = ["KINDS", "Kind", "human_duration", "kind_of"]
 Kind = Literal["integrity", "policy", "lifecycle"]
 #: The order every view lists them in.
 KINDS: tuple[Kind, ...] = ("integrity", "policy", "lifecycle")
-#: The lifecycle group of a valid token accepted only within the leeway.
+#: The lifecycle group of a valid token accepted only within the leeway or the grace.
 IN_GRACE = "in_grace"
 
 _POLICY = frozenset(

@@ -278,7 +278,7 @@ class Summary:
             if ok and self.reference <= expires <= self._window_end:
                 self._add_expiring(record, expires)
             if ok and self.checked_at != "issued" and expires < self.checked_at:
-                self._add_finding(IN_GRACE, record)  # valid only thanks to the leeway
+                self._add_finding(IN_GRACE, record)  # valid only thanks to the leeway or grace
         token = record.license_consumption_token
         first_copy = token is None or self._add_consumption(token, record.source)
         if first_copy and issued is not None and expires is not None:
@@ -484,7 +484,7 @@ class Summary:
         if reason == "not_yet_valid":
             return f"valid only {span} after the audit"
         if reason == IN_GRACE:
-            return f"valid, but expired {span} before the audit (within the leeway)"
+            return f"valid, but expired {span} before the audit (within the leeway or grace)"
         return f"expired {span} before the audit"
 
     def _usage_report(self) -> UsageReport:
