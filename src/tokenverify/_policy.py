@@ -7,11 +7,13 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
 from types import MappingProxyType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from ._claims import Claims
 from ._errors import Reason, TokenRejected
 from ._units import UNITS, compatible, convert, parse_quantity
+
+if TYPE_CHECKING:
+    from ._claims import Claims  # msgspec stays off the launch path (see _claims_launch)
 
 __all__ = ["Policy", "Requirement", "check_policy", "check_typ"]
 

@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from ._claims import Claims, parse_claims
+from ._claims_launch import parse_claims
 from ._envelope import check_envelope
 from ._errors import Reason, TokenRejected
 from ._input import read_input
@@ -19,6 +19,7 @@ from ._signature import check_signature
 from ._token import DEFAULT_MAX_TOKEN_SIZE, decode_segment, parse_compact
 
 if TYPE_CHECKING:
+    from ._claims import Claims
     from ._clock import ClockGuard
     from ._revocation import RevocationList
 
