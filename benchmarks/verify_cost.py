@@ -28,7 +28,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import padding
 
 import tokenverify as tv
-import tokenverify._claims  # noqa: F401 - the steady state: see below
+import tokenverify._claims  # the steady state: see below
 from _tokens import Scenario, build_scenario, describe_machine
 
 # A process decodes its first payloads with the stdlib (tokenverify._claims_launch: no
