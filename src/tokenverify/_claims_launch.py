@@ -4,9 +4,9 @@
 platform and msgspec.inspect) costs more in a fresh process than the whole signature
 check, to save tens of microseconds per token. A product that verifies one checkout at
 start pays the import and never earns it back. So :func:`parse_claims` decodes here, with
-``json`` (which the launch path imports anyway), until ``_claims`` is imported (by
-anything: the audit, a test, a second verifier) or this process has decoded
-:data:`LIGHT_PAYLOADS` payloads, when the import is repaid.
+``json`` (which the launch path imports anyway), until msgspec is imported (by anything:
+the audit, a test, the product itself) or this process has decoded :data:`LIGHT_PAYLOADS`
+payloads, when the import is repaid.
 
 This path only ever accepts, and only payloads it is sure ``_claims`` accepts with the
 same values: strict JSON (no duplicate names, NaN, lone surrogate escapes or deep
@@ -31,9 +31,11 @@ if TYPE_CHECKING:
 
 __all__ = ["LIGHT_PAYLOADS", "LaunchClaims", "decode_light", "parse_claims"]
 
-#: Payloads decoded here before msgspec is imported: by then the ~40 µs this path costs
-#: more per ~4 KB token has added up to about msgspec's import (measured, README).
-LIGHT_PAYLOADS = 256
+#: Payloads decoded here before msgspec is imported. This path costs ~200 µs more than
+#: msgspec's for a 45-entitlement payload and ~35 µs more for a 3-entitlement one (strict
+#: json with its hooks, then the checks in Python; measured): 32 of the large kind cost
+#: about half of msgspec's ~11 ms import, so a long-running verifier soon moves over.
+LIGHT_PAYLOADS = 32
 _light_left = LIGHT_PAYLOADS
 
 # The AWS units (_units.UNITS, _claims.Unit): spelled out so this module imports neither.
@@ -222,7 +224,8 @@ def parse_claims(payload: bytes) -> Claims:
     Same contract as ``_claims.parse_claims``: ``TokenRejected(invalid_claims)`` if wrong.
     """
     global _light_left  # noqa: PLW0603 - one counter per process is the point
-    if _light_left > 0 and "tokenverify._claims" not in sys.modules:
+    modules = sys.modules
+    if _light_left > 0 and "msgspec" not in modules and "tokenverify._claims" not in modules:
         _light_left -= 1
         claims = decode_light(payload)
         if claims is not None:
