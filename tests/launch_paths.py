@@ -8,73 +8,72 @@ msgspec's, so every other assertion of the suite still holds the reference decod
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from tokenverify import _claims, _claims_launch
 from tokenverify._claims import Claims
 from tokenverify._claims_launch import LaunchClaims
 
-__all__ = ["LAUNCH_ACCEPTED", "both_decoders", "claims_values", "launch_first"]
+__all__ = [
+    "CLAIMS_VIEWS",
+    "LAUNCH_ACCEPTED",
+    "LAUNCH_TYPES",
+    "both_decoders",
+    "claims_values",
+    "launch_first",
+]
 
 #: Payloads the launch decoder accepted (and msgspec's agreed with) in this session.
 LAUNCH_ACCEPTED: list[bytes] = []
 
-_SIGNED_STRINGS = (
-    "licenseArn",
-    "licenseConsumptionToken",
-    "nodeId",
-    "issuedAt",
-    "expiration",
-    "productSKU",
-    "checkoutType",
-    "keyFingerprint",
-    "beneficiary",
-    "iat",
-    "exp",
-    "nbf",
-)
+#: Views (properties) of Claims: every one must read the same on both.
+CLAIMS_VIEWS = tuple(name for name, value in vars(Claims).items() if isinstance(value, property))
 
 
 def claims_values(claims: Claims | LaunchClaims) -> dict[str, Any]:
-    """Everything a consumer can read from decoded claims, as plain values."""
-    signed = claims.signed
-    entitlements = signed.entitlementsAllowed
-    metadata = signed.checkoutMetadata
-    return {
-        "signed": {name: _typed(getattr(signed, name)) for name in _SIGNED_STRINGS},
-        "entitlements": None
-        if entitlements is None
-        else [(e.name, e.unit, e.value, type(e.value)) for e in entitlements],
-        "signed_metadata": metadata
-        if metadata is None or isinstance(metadata, dict)
-        else [(p.name, p.value, p.Name, p.Value) for p in metadata],
-        "issued_at": (claims.issued_at, claims.issued_at.tzinfo),
-        "expiration": (claims.expiration, claims.expiration.tzinfo),
-        "epochs": _typed((claims.issued_at_epoch, claims.expiration_epoch)),
-        "not_before": _typed(claims.not_before_epoch),
-        "payload": claims.payload,
-        "decoded": claims.decoded,
-        "metadata": claims.metadata,
-        "views": (
-            claims.license_arn,
-            claims.license_consumption_token,
-            claims.node_id,
-            claims.checkout_metadata,
-            claims.product_sku,
-            claims.checkout_type,
-            claims.key_fingerprint,
-        ),
-        "raw": _typed(claims.raw()),
-    }
+    """Everything a consumer can read from decoded claims, as plain values: every field
+    and view of ``Claims`` (whatever fields it has: a new one is compared too) and
+    ``raw()``."""
+    names = (*Claims._fields, *CLAIMS_VIEWS)
+    values = {name: _plain(getattr(claims, name)) for name in names}
+    values["raw()"] = _plain(claims.raw())
+    return values
 
 
-def _typed(value: Any) -> Any:
-    """``value`` with the type of every number kept: 1 == 1.0 == True must not pass."""
+def _plain(value: Any) -> Any:
+    """``value`` as comparable data, the type of every leaf kept (1 == 1.0 == True must
+    not pass, nor a naive datetime for an aware one); structs and the launch decoder's
+    objects become a mapping of their fields, named as the msgspec struct names them."""
+    fields = _fields_of(value)
+    if fields is not None:
+        return {"struct": {name: _plain(getattr(value, name)) for name in fields}}
     if isinstance(value, dict):
-        return {name: _typed(item) for name, item in value.items()}
+        return {name: _plain(item) for name, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_typed(item) for item in value]
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime):
+        return ("datetime", value, value.tzinfo)
     return (type(value).__name__, value)
+
+
+def _fields_of(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, msgspec.Struct):
+        return value.__struct_fields__
+    for launch, typed in LAUNCH_TYPES.items():
+        if isinstance(value, launch):
+            return typed.__struct_fields__
+    return None
+
+
+#: Each launch decoder class and the msgspec struct it stands for.
+LAUNCH_TYPES: dict[type, type[msgspec.Struct]] = {
+    _claims_launch.LaunchPayload: _claims._SignedPayload,
+    _claims_launch.LaunchEntitlement: _claims.SignedEntitlement,
+    _claims_launch.LaunchPair: _claims._MetadataPair,
+}
 
 
 def both_decoders(payload: bytes) -> Claims:

@@ -22,7 +22,7 @@ import pytest
 import hostile
 import tokenverify as tv
 from hostile import VERIFY_AT
-from launch_paths import claims_values, launch_first
+from launch_paths import CLAIMS_VIEWS, LAUNCH_TYPES, claims_values, launch_first
 from test_threats import CASES, CONTROLS
 from tokenverify import _claims, _claims_launch
 from tokenverify._trust_export import export_module
@@ -99,6 +99,17 @@ def test_launch_decoder_itself_accepts_every_near_miss(control: hostile.Control)
     light = _claims_launch.decode_light(seen[0])
     assert light is not None
     assert claims_values(light) == claims_values(_claims.parse_claims(seen[0]))
+
+
+def test_the_launch_classes_have_every_field_and_view_of_what_they_stand_for() -> None:
+    """A field or view added to _claims must be added here too, or this fails."""
+    assert set(_claims_launch.LaunchClaims.__slots__) == set(_claims.Claims._fields)
+    for view in (*CLAIMS_VIEWS, "raw"):
+        assert callable(getattr(_claims_launch.LaunchClaims, view, None)) or isinstance(
+            getattr(_claims_launch.LaunchClaims, view, None), property
+        ), view
+    for launch, typed in LAUNCH_TYPES.items():
+        assert set(launch.__slots__) == set(typed.__struct_fields__), launch  # type: ignore[attr-defined]
 
 
 def _payload(issuer: TestIssuer, **options: Any) -> bytes:
