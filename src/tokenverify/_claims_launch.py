@@ -223,7 +223,8 @@ def parse_claims(payload: bytes) -> Claims:
 
     Same contract as ``_claims.parse_claims``: ``TokenRejected(invalid_claims)`` if wrong.
     """
-    global _light_left  # noqa: PLW0603 - one counter per process is the point
+    # One counter per process; threads racing on it only move the switch by a payload.
+    global _light_left  # noqa: PLW0603
     modules = sys.modules
     if _light_left > 0 and "msgspec" not in modules and "tokenverify._claims" not in modules:
         _light_left -= 1
