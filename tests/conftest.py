@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from launch_paths import both_decoders
 from tokenverify.testing import TestIssuer
 
 # "ci" keeps the whole suite within minutes; "deep" is for a long local run:
@@ -33,6 +35,16 @@ def vectors_dir(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"test vectors not found at {path}: put the shared/ folder beside the project")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _both_payload_decoders() -> Iterator[None]:
+    """Every payload the suite verifies goes through both decoders (tests/launch_paths.py):
+    the launch decoder must agree with msgspec's wherever it accepts; msgspec's result is
+    the one the tests see."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("tokenverify._verifier.parse_claims", both_decoders)
+        yield
 
 
 @pytest.fixture(scope="session")

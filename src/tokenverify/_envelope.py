@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._claims import Claims
 from ._errors import Reason, TokenRejected
 from ._times import parse_iso8601
+
+if TYPE_CHECKING:
+    from ._claims import Claims  # msgspec stays off the launch path (see _claims_launch)
 
 __all__ = ["check_envelope"]
 

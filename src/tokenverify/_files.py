@@ -24,7 +24,10 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "NEW_FILE_MODE",
@@ -55,6 +58,9 @@ def write_atomically(path: Path, data: bytes, *, mode: int | None = None) -> Non
     synced, then renamed over ``path``; the folder is synced too, so the rename survives a
     crash. An ``OSError`` names ``path`` (not the temporary file).
     """
+    # Only writers need pathlib; reading a keys file at launch must not pay for it (4 ms).
+    from pathlib import Path
+
     path = Path(path)
     try:
         _write(path, data, mode)

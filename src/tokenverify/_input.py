@@ -20,7 +20,6 @@ from typing import Any, NamedTuple
 
 from . import _json
 from ._errors import Reason, TokenRejected
-from ._sniff import looks_like
 from ._text import encoded_limit, to_utf8
 
 __all__ = ["CheckoutSource", "TokenInput", "read_input"]
@@ -117,6 +116,8 @@ def _decoded(data: bytes, name: str | None = None) -> bytes:
 
 
 def _refuse_if_not_a_checkout(data: bytes) -> None:
+    from ._sniff import looks_like  # error paths only: off the launch path
+
     kind = looks_like(data)
     if kind is not None:
         # Some descriptions already say what to save instead; the others get the hint.

@@ -21,13 +21,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from ._errors import InvalidKey
 from ._json import loads_object
-from ._sniff import looks_like
 from ._text import encoded_limit, to_utf8
 
 if TYPE_CHECKING:
@@ -76,9 +74,11 @@ _TIME = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One key of a keys file, checked for shape (the key itself is checked by ``add``)."""
+
+    # A NamedTuple, not a dataclass: @dataclass costs ~2 ms at import, and KeyRegistry.load
+    # may be on a product's launch path (measured, README).
 
     fingerprint: str
     public_key: str
@@ -180,6 +180,8 @@ def read_keys_file(path: object) -> bytes:
         raise InvalidKey(f"keys file {name} is over 16 MiB")
     stripped = data.strip()
     if _KEYS_FILE_MARK not in stripped:
+        from ._sniff import looks_like  # error paths only: off the launch path
+
         kind = "a checkout" if b'"SignedToken"' in stripped else looks_like(stripped)
         if kind is not None:
             raise InvalidKey(

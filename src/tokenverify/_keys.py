@@ -39,7 +39,6 @@ from ._algorithms import (
 )
 from ._errors import InvalidKey
 from ._json import loads_object
-from ._sniff import looks_like
 from ._text import encoded_limit, to_utf8
 from ._times import parse_iso8601
 
@@ -401,6 +400,8 @@ def _not_a_key(data: bytes) -> str:
             "this is the text output of 'aws kms get-public-key' (--output text); save it "
             "with --output json"
         )
+    from ._sniff import looks_like  # error paths only: off the launch path
+
     kind = looks_like(text)
     if kind is not None:
         return f"not a public key: it looks like {kind}; {expected}"
@@ -441,6 +442,8 @@ def _from_json_object(
         return loaded
     if "kty" in document:
         return [_from_jwk(document)]
+    from ._sniff import looks_like  # error paths only: off the launch path
+
     kind = looks_like(text) if text is not None else None
     if kind is not None:
         raise InvalidKey(f"not a public key: this JSON looks like {kind}")

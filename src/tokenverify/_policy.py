@@ -6,18 +6,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 from operator import attrgetter
 from types import MappingProxyType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from ._claims import Claims
 from ._errors import Reason, TokenRejected
 from ._units import UNITS, compatible, convert, parse_quantity
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from ._claims import Claims, SignedEntitlement  # msgspec stays off the launch path
 
 __all__ = ["Policy", "Requirement", "check_policy", "check_typ"]
 
 _NAME = attrgetter("name")
+#: The digits a quantity may have before its point (as _units.parse_quantity reads it).
+_MAX_DIGITS = 40
 _RENEW = (
     "check out again (CheckoutLicense or CheckoutBorrowLicense) for a fresh token; "
     "ExtendLicenseConsumption does not renew the signed expiry"
@@ -32,11 +37,14 @@ class Requirement:
     int, a ``Decimal`` or a decimal string (floats are refused: 0.1 is not exact).
     """
 
-    __slots__ = ("minimum", "name", "unit")
+    __slots__ = ("_decimal_minimum", "_whole_minimum", "name", "unit")
 
     name: str
     unit: str | None
-    minimum: Decimal | None
+    # A whole-number minimum is kept as an int and compared as one with whole quantities
+    # in its own unit (what a launch check meets): the decimal module costs ~2 ms to import.
+    _whole_minimum: int | None
+    _decimal_minimum: Decimal | None
 
     def __init__(
         self, name: str, unit: str | None = None, minimum: int | str | Decimal | None = None
@@ -47,7 +55,19 @@ class Requirement:
             raise ValueError(f"unknown unit {unit!r}; AWS units are {', '.join(sorted(UNITS))}")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "unit", unit)
-        object.__setattr__(self, "minimum", None if minimum is None else _decimal(minimum))
+        whole = minimum if type(minimum) is int and minimum >= 0 else None
+        object.__setattr__(self, "_whole_minimum", whole)
+        decimal = None if minimum is None or whole is not None else _decimal(minimum)
+        object.__setattr__(self, "_decimal_minimum", decimal)
+
+    @property
+    def minimum(self) -> Decimal | None:
+        """The least quantity that meets the requirement, as a ``Decimal``; None: any."""
+        if self._whole_minimum is not None:
+            from decimal import Decimal
+
+            return Decimal(self._whole_minimum)
+        return self._decimal_minimum
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Requirement is immutable")
@@ -395,6 +415,9 @@ def _check_requirement(requirement: Requirement, claims: Claims) -> None:
                 f"entitlement {requirement.name!r} is granted only in units that cannot be "
                 f"compared with {requirement.unit}",
             )
+    whole = requirement._whole_minimum
+    if whole is not None and _meets_whole(named, requirement.unit, whole):
+        return
     minimum = requirement.minimum
     if minimum is None:
         return
@@ -421,7 +444,25 @@ def _check_requirement(requirement: Requirement, claims: Claims) -> None:
     )
 
 
+def _meets_whole(entitlements: list[SignedEntitlement], unit: str | None, whole: int) -> bool:
+    """True when, read in signed order as the Decimal path reads them, an entitlement meets
+    ``whole`` before anything the Decimal path must judge (a fraction, a conversion, a value
+    that is not a quantity): then both paths say the same, and decimal is not imported."""
+    for entitlement in entitlements:
+        value = entitlement.value
+        if value is None:
+            continue
+        plain = len(value) <= _MAX_DIGITS and value.isascii() and value.isdigit()
+        if not plain or (unit is not None and entitlement.unit != unit):
+            return False
+        if int(value) >= whole:
+            return True
+    return False
+
+
 def _decimal(value: int | str | Decimal) -> Decimal:
+    from decimal import Decimal, InvalidOperation
+
     if isinstance(value, bool | float):
         raise TypeError("minimum must be an int, str or Decimal (floats are not exact)")
     try:

@@ -11,8 +11,12 @@ issues, and then no conversion happens at all.
 from __future__ import annotations
 
 import re
-from decimal import Context, Decimal
+from functools import cache
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decimal import Context, Decimal
 
 __all__ = ["UNITS", "compatible", "convert", "parse_quantity"]
 
@@ -47,8 +51,8 @@ _SCALE: MappingProxyType[str, tuple[str, int]] = MappingProxyType(
 UNITS = frozenset(_SCALE)
 _QUANTITY = re.compile(r"[0-9]{1,40}(?:\.[0-9]{1,40})?", re.ASCII)
 # scaleb rounds to the context's precision (28 digits by default); a quantity has at most
-# 80 digits, so this precision keeps every conversion exact.
-_EXACT = Context(prec=100)
+# 80 digits, so this precision (prec=100) keeps every conversion exact.
+_EXACT_PRECISION = 100
 
 
 def compatible(unit: str, other: str) -> bool:
@@ -62,11 +66,20 @@ def convert(quantity: Decimal, unit: str, to_unit: str) -> Decimal:
     to_family, to_exponent = _SCALE[to_unit]
     if family != to_family:
         raise ValueError(f"{unit} cannot be converted to {to_unit}")
-    return quantity.scaleb(exponent - to_exponent, context=_EXACT)
+    return quantity.scaleb(exponent - to_exponent, context=_exact())
 
 
 def parse_quantity(text: str) -> Decimal:
     """A non-negative decimal written with ASCII digits (``int("١٢٣")`` would accept more)."""
     if _QUANTITY.fullmatch(text) is None:
         raise ValueError(f"{text[:40]!r} is not a decimal quantity")
+    from decimal import Decimal  # on first use: a launch check rarely needs it (~2 ms)
+
     return Decimal(text)
+
+
+@cache
+def _exact() -> Context:
+    from decimal import Context
+
+    return Context(prec=_EXACT_PRECISION)

@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from ._claims import Claims, parse_claims
+from ._claims_launch import parse_claims
 from ._envelope import check_envelope
 from ._errors import Reason, TokenRejected
 from ._input import read_input
@@ -20,6 +20,7 @@ from ._token import DEFAULT_MAX_TOKEN_SIZE, decode_segment, parse_compact
 from ._warnings import NO_WARNINGS, ONLY_NODE_NOT_CHECKED, WarningCode, gather_warnings
 
 if TYPE_CHECKING:
+    from ._claims import Claims
     from ._clock import ClockGuard
     from ._revocation import RevocationList
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError  # imported by cryptography anyway
 
 from cryptography.hazmat.primitives import hashes
 
@@ -38,22 +38,86 @@ __all__ = ["TrustAnchor", "build_registry", "seal"]
 _SEAL_FORMAT = "tokenverify-trust-anchor/1"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+_FIELDS = (
+    "fingerprint",
+    "public_key",
+    "algorithms",
+    "not_before",
+    "not_after",
+    "label",
+    "key_id",
+    "thumbprint",
+    "seal",
+)
+
+
 class TrustAnchor:
-    """One trusted public key as an exported module records it.
+    """One trusted public key as an exported module records it: immutable, keywords only.
 
     ``not_before``/``not_after`` are ISO 8601 times (``2026-01-01T00:00:00Z``) or None.
     """
 
+    # A plain class, not a dataclass: @dataclass costs about 2 ms at import, on the launch
+    # path of every product that ships an exported module (measured, README).
+    __slots__ = _FIELDS
+
     fingerprint: str
     public_key: str
     algorithms: tuple[str, ...]
-    not_before: str | None = None
-    not_after: str | None = None
-    label: str | None = None
-    key_id: str | None = None
+    not_before: str | None
+    not_after: str | None
+    label: str | None
+    key_id: str | None
     thumbprint: str
     seal: str
+
+    def __init__(
+        self,
+        *,
+        fingerprint: str,
+        public_key: str,
+        algorithms: tuple[str, ...],
+        not_before: str | None = None,
+        not_after: str | None = None,
+        label: str | None = None,
+        key_id: str | None = None,
+        thumbprint: str,
+        seal: str,
+    ) -> None:
+        values = (
+            fingerprint,
+            public_key,
+            algorithms,
+            not_before,
+            not_after,
+            label,
+            key_id,
+            thumbprint,
+            seal,
+        )
+        for name, value in zip(_FIELDS, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TrustAnchor):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
+        return f"TrustAnchor({fields})"
 
 
 def seal(
