@@ -37,12 +37,17 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory package
 
-# Build the sdist and the wheel as a release would (isolated build environment) into a
-# temporary folder, so the tree stays clean, and check their metadata renders on the index.
+# Build the sdist and the wheel as a release would (isolated build environment) and check
+# that their metadata renders on the index. Built from a copy of the tree in a temporary
+# folder: the tree stays clean, and the editable install's egg-info is left behind
+# (setuptools would add every file its SOURCES.txt lists, whatever MANIFEST.in says).
 package: $(STAMP)
-	@out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && \
-	$(BIN)/python -m build --quiet --outdir "$$out" . && \
-	$(BIN)/twine check --strict "$$out"/*
+	@out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && mkdir "$$out/tree" && \
+	tar -cf - --exclude=./.git --exclude=./.venv --exclude='*.egg-info' --exclude=./build \
+		--exclude=./dist --exclude='./.*_cache' . | tar -xf - -C "$$out/tree" && \
+	{ $(BIN)/python -m build --outdir "$$out/dist" "$$out/tree" >"$$out/build.log" 2>&1 \
+		|| { cat "$$out/build.log"; exit 1; }; } && \
+	$(BIN)/twine check --strict "$$out"/dist/*
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
