@@ -2,17 +2,32 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The venv itself (an order-only prerequisite: only its existence counts); each stamp
+# below records one install into it.
+CREATED := $(BIN)/python
+# The runtime dependencies only: all that 'tokenverify demo' imports (its closing audit
+# prints a table, which needs neither rich nor matplotlib).
+DEMO_STAMP := $(VENV)/.installed-demo
+# The development toolchain (the dev extra), which includes the runtime dependencies.
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench fixtures clean
+.PHONY: demo test package lint typecheck bench fixtures clean
 
-$(STAMP): pyproject.toml
+$(CREATED):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(DEMO_STAMP): pyproject.toml | $(CREATED)
+	@# After 'make test' the dev install already holds everything the demo needs.
+	if [ ! -f $(STAMP) ] || [ pyproject.toml -nt $(STAMP) ]; then \
+		$(BIN)/python -m pip install --quiet -e .; fi
+	touch $(DEMO_STAMP)
+
+$(STAMP): pyproject.toml | $(CREATED)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/tokenverify demo
 
 test: $(STAMP)
@@ -20,6 +35,19 @@ test: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory package
+
+# Build the sdist and the wheel as a release would (isolated build environment) and check
+# that their metadata renders on the index. Built from a copy of the tree in a temporary
+# folder: the tree stays clean, and the editable install's egg-info is left behind
+# (setuptools would add every file its SOURCES.txt lists, whatever MANIFEST.in says).
+package: $(STAMP)
+	@out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && mkdir "$$out/tree" && \
+	tar -cf - --exclude=./.git --exclude=./.venv --exclude='*.egg-info' --exclude=./build \
+		--exclude=./dist --exclude='./.*_cache' . | tar -xf - -C "$$out/tree" && \
+	{ $(BIN)/python -m build --outdir "$$out/dist" "$$out/tree" >"$$out/build.log" 2>&1 \
+		|| { cat "$$out/build.log"; exit 1; }; } && \
+	$(BIN)/twine check --strict "$$out"/dist/*
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

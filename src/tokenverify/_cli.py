@@ -400,6 +400,19 @@ def _build_parser() -> argparse.ArgumentParser:
         help="where to write (default: scratch/demo)",
     )
     demo.set_defaults(handler=_run_demo)
+
+    completion = _command(
+        commands,
+        "completion",
+        "print a shell completion script, made from this parser",
+        "examples:\n"
+        "  source <(tokenverify completion bash)\n"
+        '  tokenverify completion zsh > "${fpath[1]}/_tokenverify"\n'
+        "  tokenverify completion fish > ~/.config/fish/completions/tokenverify.fish",
+    )
+    completion.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell")
+    # The script is generated from the whole parser, so the handler is handed it.
+    completion.set_defaults(handler=_lazy("_cli_completion", "print_completion"), root=parser)
     return parser
 
 
