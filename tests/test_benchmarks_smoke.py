@@ -82,6 +82,7 @@ def test_verify_cost_prints_both_scenario_tables(
         "bare `cryptography` verify \\(baseline\\)",
         "tokenverify `Verifier.verify\\(token\\)`, full policy",
         "tokenverify `Verifier.verify\\(response dict\\)` \\(\\+ envelope cross-check\\)",
+        "tokenverify `Verifier.verify\\(response JSON bytes\\)` \\(AWS CLI, indent 4\\)",
         "tokenverify `Verifier.verify\\(token\\)` \\+ read every field",
         "tokenverify `verify_compact` \\(signature only\\)",
         "PyJWT `jwt.decode` \\(signature only, preloaded key\\)",
@@ -93,7 +94,7 @@ def test_verify_cost_prints_both_scenario_tables(
         assert len(rows) == 2, f"expected one row per scenario for {label!r}:\n{text}"
     baseline_rows = re.findall(NUMERIC_ROW.format(label=labels[0]), text)
     assert baseline_rows == [("1.00", "1.00"), ("1.00", "1.00")]
-    assert re.search(r"Headline \(A\): .* \(target ≤ 1\.35x\): \*\*(PASS|MISS)\*\*", text)
+    assert re.search(r"Headline \(A\): .* \(target ≤ 1\.30x\): \*\*(PASS|MISS)\*\*", text)
     assert re.search(r"Headline \(B\): .* \(target ≤ 1\.50x\): \*\*(PASS|MISS)\*\*", text)
     assert "### Where the time goes: scenario A" in text
     assert "### Where the time goes: scenario B" in text
