@@ -149,6 +149,10 @@ def contenders_for(scenario: Scenario) -> list[tuple[str, Callable[[], object]]]
             partial(verifier.verify, scenario.response),
         ),
         (
+            "tokenverify `Verifier.verify(response JSON bytes)` (AWS CLI, indent 4)",
+            partial(verifier.verify, _cli_json(scenario)),
+        ),
+        (
             "tokenverify `Verifier.verify(token)` + read every field",
             partial(_verify_and_read, verifier, scenario.token),
         ),
@@ -171,6 +175,11 @@ def contenders_for(scenario: Scenario) -> list[tuple[str, Callable[[], object]]]
         contenders.append(("joserfc `jwt.decode` (signature only, preloaded key)", joserfc))
     _check_answers(scenario, contenders)
     return contenders
+
+
+def _cli_json(scenario: Scenario) -> bytes:
+    """The response as ``aws license-manager checkout-license`` saves it: JSON, indent 4."""
+    return json.dumps(scenario.response, indent=4).encode("utf-8")
 
 
 def _verify_and_read(verifier: tv.Verifier, token: str) -> tv.VerifiedCheckout:
@@ -316,6 +325,10 @@ def stage_breakdown(scenario: Scenario, settings: Settings) -> dict[str, Any]:
         ]
         extra: list[tuple[str, Callable[[], object]]] = [
             ("read_input (response dict)", partial(read_input, scenario.response, limit)),
+            (
+                "read_input (response JSON bytes, indent 4: strict parse)",
+                partial(read_input, _cli_json(scenario), limit),
+            ),
             (
                 "check_envelope (response dict only)",
                 partial(check_envelope, scenario.response, claims),

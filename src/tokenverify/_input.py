@@ -43,8 +43,13 @@ def read_input(source: object, max_size: int) -> TokenInput:
     ``max_size`` bounds the token; a response or file may be four times that plus 64 KiB
     (plaintext entitlements repeat the signed ones).
     """
-    if type(source) is bytes:  # the common cases first: ABC checks cost more than this
-        return _from_bytes(source, max_size)
+    kind = type(source)
+    if kind is bytes:  # the common cases first: ABC checks cost more than this
+        return _from_bytes(source, max_size)  # type: ignore[arg-type]
+    if kind is dict:  # a boto3 response: isinstance(..., Mapping) costs an ABC check
+        return _from_response(source, max_size)  # type: ignore[arg-type]
+    if kind is str:
+        return _from_text(source, max_size)  # type: ignore[arg-type]
     if isinstance(source, Mapping):
         return _from_response(source, max_size)
     if isinstance(source, os.PathLike):
@@ -58,15 +63,7 @@ def read_input(source: object, max_size: int) -> TokenInput:
             )
         return _from_bytes(data, max_size)
     if isinstance(source, str):
-        if len(source) > _document_limit(max_size):
-            raise _too_large(len(source), max_size)
-        if source[:1] == "\ufeff":  # a file read as UTF-8 without "-sig" keeps its BOM
-            source = source[1:]
-        try:
-            return _from_bytes(source.encode("ascii"), max_size)
-        except UnicodeEncodeError:
-            # Only a JSON document may legitimately hold non-ASCII (in plaintext fields).
-            return _from_bytes(source.encode("utf-8", "surrogatepass"), max_size)
+        return _from_text(source, max_size)
     if isinstance(source, bytes | bytearray | memoryview):
         return _from_bytes(bytes(source), max_size)
     raise TokenRejected(
@@ -74,6 +71,18 @@ def read_input(source: object, max_size: int) -> TokenInput:
         f"cannot verify a {type(source).__name__}: pass a checkout response (dict, JSON "
         "text or bytes), a compact token, or a path",
     )
+
+
+def _from_text(source: str, max_size: int) -> TokenInput:
+    if len(source) > _document_limit(max_size):
+        raise _too_large(len(source), max_size)
+    if source[:1] == "\ufeff":  # a file read as UTF-8 without "-sig" keeps its BOM
+        source = source[1:]
+    try:
+        return _from_bytes(source.encode("ascii"), max_size)
+    except UnicodeEncodeError:
+        # Only a JSON document may legitimately hold non-ASCII (in plaintext fields).
+        return _from_bytes(source.encode("utf-8", "surrogatepass"), max_size)
 
 
 def _document_limit(max_size: int) -> int:
