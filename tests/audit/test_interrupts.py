@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -19,7 +20,9 @@ from .conftest import SCRIPT, BigStore, run_tokenverify
 from .support import Store
 
 
-def _start(store: Store, huge: BigStore, output: Path) -> subprocess.Popen[bytes]:
+def _start(
+    store: Store, huge: BigStore, output: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             str(SCRIPT), "audit", f"{huge.path.parent.name}/{huge.path.name}",
@@ -30,6 +33,7 @@ def _start(store: Store, huge: BigStore, output: Path) -> subprocess.Popen[bytes
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a shell job would be
+        env=None if env is None else {**os.environ, **env},
     )  # fmt: skip
 
 
@@ -185,25 +189,44 @@ def test_ctrl_c_while_the_pool_starts_is_one_line_and_130(
     _assert_all_gone(tree)
 
 
-def _pool_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("tokenverify-pool-*"))
+def _pool_folders(root: Path) -> set[Path]:
+    return set(root.glob("tokenverify-pool-*"))
 
 
 def test_the_pool_folder_of_a_killed_audit_is_removed_by_the_next(
     store: Store, huge_store: BigStore, big_store: BigStore, tmp_path: Path
 ) -> None:
-    before = _pool_folders()
-    process = _start(store, huge_store, tmp_path / "audit.jsonl")
+    # A temporary folder of its own: another audit on this machine (a second test run)
+    # would rightly remove the stale folder this test looks for. Short, for the
+    # forkserver's AF_UNIX socket path.
+    private = Path(tempfile.mkdtemp(prefix="tv-"))
+    env = {"TMPDIR": str(private)}
+    try:
+        _killed_audit_then_the_next(store, huge_store, big_store, tmp_path, private, env)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _killed_audit_then_the_next(
+    store: Store,
+    huge_store: BigStore,
+    big_store: BigStore,
+    tmp_path: Path,
+    private: Path,
+    env: dict[str, str],
+) -> None:
+    before = _pool_folders(private)
+    process = _start(store, huge_store, tmp_path / "audit.jsonl", env)
     _wait_until_written(process, tmp_path / "audit.jsonl")
     tree = psutil.Process(process.pid).children(recursive=True)
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=60)
     _assert_all_gone(tree)
-    left = _pool_folders() - before
+    left = _pool_folders(private) - before
     assert len(left) == 1, left  # multiprocessing's own pymp-* folder was never removed
     result = run_tokenverify(
         "audit", big_store.path, "--keys", store.keys, "--workers", "2", "--format", "jsonl",
-        "--quiet", cwd=tmp_path,
+        "--quiet", cwd=tmp_path, env=env,
     )  # fmt: skip
     assert result.code == 1, result
-    assert not (left & _pool_folders()), "the stale pool folder is still there"
+    assert not (left & _pool_folders(private)), "the stale pool folder is still there"
