@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
-
-import msgspec
 
 __all__ = ["loads_object"]
 
@@ -56,7 +55,9 @@ _UNHOOKED_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_floa
 def loads_object(data: bytes) -> dict[str, Any]:
     """Parse a JSON object strictly; raise ``ValueError`` saying what is wrong."""
     _check_depth(data)
-    if b"\\" not in data:
+    # Only once msgspec is loaded anyway (past a launch: see _claims_launch): importing it
+    # for this would cost a launch more than it saves.
+    if b"\\" not in data and "msgspec" in sys.modules:
         unhooked = _without_duplicates(data)
         if unhooked is not None:
             return unhooked
@@ -73,6 +74,8 @@ def _without_duplicates(data: bytes) -> dict[str, Any] | None:
     has fewer ':' than the text. Equal counts mean no duplicates, and then the hook
     would have built these very dicts. A third of the parse of a saved response (measured).
     """
+    import msgspec  # loaded already: loads_object asks only then
+
     try:
         value = _UNHOOKED_DECODER.decode(data.decode("utf-8"))
         written = msgspec.json.encode(value)
