@@ -453,8 +453,8 @@ _WATCH_LIST = (
     "hypothesis",
     "tokenverify.testing",
     "tokenverify._claims",
-    "tokenverify._keyfile_model",
-    "tokenverify._cli",
+    "tokenverify.formats._keys_file",
+    "tokenverify.cli",
 )
 
 

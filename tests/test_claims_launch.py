@@ -207,12 +207,12 @@ def test_launch_decoder_leaves_every_refusal_to_msgspec(
 WATCHED = ("msgspec", "pydantic", "pydantic_core", "pathlib", "decimal", "typing_extensions")
 WATCHED_TOKENVERIFY = (
     "tokenverify._claims",
-    "tokenverify._keyfile_model",
+    "tokenverify.formats._keys_file",
     "tokenverify._sniff",
     "tokenverify._clock",
     "tokenverify._revocation",
     "tokenverify.testing",
-    "tokenverify._cli",
+    "tokenverify.cli",
 )
 _LAUNCH = textwrap.dedent(
     """\

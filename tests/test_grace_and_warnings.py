@@ -23,7 +23,7 @@ import pytest
 
 import tokenverify as tv
 from cli.support import check_schema
-from tokenverify._cli_report import VerifyReport
+from tokenverify.formats._json_output import VerifyReport
 from tokenverify.testing import TestIssuer
 
 FINGERPRINT = "aws:111122223333:Test:issuer-fingerprint"
@@ -315,7 +315,7 @@ def test_policy_with_grace_pickles_compares_and_hashes() -> None:
 
 
 def test_policy_file_carries_grace_and_warn_before(tmp_path: Path) -> None:
-    from tokenverify._policyfile import load_policy_file
+    from tokenverify.formats._policy_file import load_policy_file
 
     path = tmp_path / "policy.json"
     path.write_text('{"node_id": "node-1", "grace": 600, "warn_before": 86400}')
@@ -328,7 +328,7 @@ def test_policy_file_carries_grace_and_warn_before(tmp_path: Path) -> None:
     "member", ['"grace": -1', '"grace": true', '"warn_before": "600"', '"grace": 31622401']
 )
 def test_policy_file_refuses_senseless_periods(tmp_path: Path, member: str) -> None:
-    from tokenverify._policyfile import load_policy_file
+    from tokenverify.formats._policy_file import load_policy_file
 
     path = tmp_path / "policy.json"
     path.write_text("{" + member + "}")
@@ -354,7 +354,7 @@ def _run(*args: object) -> tuple[int, str, str]:
     import contextlib
     import io
 
-    from tokenverify._cli import main
+    from tokenverify.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -473,7 +473,7 @@ def test_the_verifiers_shortcut_agrees_with_gather_warnings(
     """Inside the window the verifier skips gather_warnings: same warnings either way."""
     from tokenverify._claims import parse_claims
     from tokenverify._token import decode_segment, parse_compact
-    from tokenverify._warnings import gather_warnings
+    from tokenverify._warning_checks import gather_warnings
 
     policy = tv.Policy(node_id=node_id, warn_before=warn_before, grace=600)
     parsed = parse_compact(response()["SignedToken"], 65536)

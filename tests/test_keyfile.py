@@ -1,7 +1,7 @@
 """Loading a keys file without pydantic, and proof that it decides as the pydantic model does.
 
 ``KeyRegistry.load`` checks the file by hand (tokenverify._keyfile); saving and the JSON
-Schema use the pydantic model (tokenverify._keyfile_model). Both must accept and refuse
+Schema use the pydantic model (tokenverify.formats._keys_file). Both must accept and refuse
 the same files and read the same values from them: a corpus of hand-picked and generated
 documents goes to both. The rest pins what loading adds: strict JSON (duplicate names),
 byte order marks, messages naming the entry and field, and no pydantic import.
@@ -29,7 +29,7 @@ from pydantic import ValidationError
 import tokenverify as tv
 from tokenverify._json import loads_object
 from tokenverify._keyfile import ALGORITHMS, Entry, validate_document
-from tokenverify._keyfile_model import Algorithm, KeyFile
+from tokenverify.formats._keys_file import Algorithm, KeyFile
 from tokenverify.testing import TestIssuer
 
 FINGERPRINT = "aws:111122223333:Keyfile Test:issuer-fingerprint"
@@ -415,7 +415,7 @@ def test_loading_a_keys_file_does_not_import_pydantic(
         "import sys, tokenverify\n"
         f"registry = tokenverify.KeyRegistry.load({str(path)!r})\n"
         "print(len(registry), sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'"
-        " or m == 'tokenverify._keyfile_model'))\n"
+        " or m == 'tokenverify.formats._keys_file'))\n"
     )
     out = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
@@ -427,7 +427,7 @@ def test_loading_a_keys_file_does_not_import_pydantic(
     assert out.stdout.split(None, 1) == ["2", "[]\n"]
     imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines()}
     assert "tokenverify._keyfile" in imported
-    assert not {"pydantic", "pydantic_core", "tokenverify._keyfile_model"} & imported
+    assert not {"pydantic", "pydantic_core", "tokenverify.formats._keys_file"} & imported
 
 
 def test_the_cli_verifies_with_a_keys_file_without_pydantic(tmp_path: Path) -> None:
@@ -436,7 +436,7 @@ def test_the_cli_verifies_with_a_keys_file_without_pydantic(tmp_path: Path) -> N
     (tmp_path / "checkout.json").write_text(json.dumps(issuer.checkout(node_id="n")))
     code = (
         "import sys\n"
-        "from tokenverify._cli import main\n"
+        "from tokenverify.cli import main\n"
         f"status = main(['verify', {str(tmp_path / 'checkout.json')!r}, "
         f"'--keys', {str(tmp_path / 'keys.json')!r}, '--node-id', 'n'])\n"
         "print(status, sorted(m for m in sys.modules if m.startswith('pydantic')))\n"

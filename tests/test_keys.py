@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 
 import tokenverify as tv
 from tokenverify import _base64url
-from tokenverify._keyfile import KeyFile, json_schema
 from tokenverify._keys import KMS_ALGORITHMS, KeySource, thumbprint
+from tokenverify.formats._keys_file import KeyFile, json_schema
 from tokenverify.testing import TestIssuer
 
 FINGERPRINT = "aws:111122223333:Keys Test:issuer-fingerprint"

@@ -3,13 +3,19 @@
 A whole-number ``Requirement`` minimum is compared as an int (no ``decimal`` import) only
 where the Decimal path would give the same answer; ``TrustAnchor`` is a plain class (no
 ``@dataclass`` at import) that behaves as the frozen, keyword-only dataclass it was.
+A launch (``import tokenverify``, a keys file loaded, a verify, a rejection) imports
+neither the command line, the file-format models nor pydantic (docs/architecture.md).
 """
 
 from __future__ import annotations
 
+import json
 import pickle
+import subprocess
+import sys
 from dataclasses import FrozenInstanceError
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,3 +125,44 @@ def test_an_edited_anchor_is_still_refused(ps256_issuer: TestIssuer) -> None:
     }
     with pytest.raises(tv.InvalidKey, match="do not match its seal"):
         build_registry([TrustAnchor(**fields)])
+
+
+#: What a launch must never import: the outer packages of the layout, and pydantic.
+_NOT_AT_LAUNCH = ("tokenverify.cli", "tokenverify.formats", "tokenverify.audit", "pydantic")
+
+_LAUNCH = """
+import sys
+from pathlib import Path
+
+import tokenverify as tv
+
+keys, valid, tampered = sys.argv[1:]
+verifier = tv.Verifier(tv.KeyRegistry.load(keys), tv.Policy(node_id="node-7"))
+checkout = verifier.verify(Path(valid))
+verdict = verifier.check(Path(tampered))
+assert checkout.node_id == "node-7" and not verdict.ok, verdict
+outer = sys.argv[0].split(",")
+print(sorted(m for m in sys.modules if any(m == o or m.startswith(o + ".") for o in outer)))
+"""
+
+
+def test_a_launch_imports_no_cli_formats_audit_or_pydantic(
+    ps256_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys.json"
+    ps256_issuer.registry().save(keys)
+    valid, tampered = tmp_path / "valid.json", tmp_path / "tampered.json"
+    response = ps256_issuer.checkout(node_id="node-7")
+    valid.write_text(json.dumps(response))
+    head, payload, signature = response["SignedToken"].split(".")
+    flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
+    tampered.write_text(json.dumps({**response, "SignedToken": f"{head}.{payload}.{flipped}"}))
+    code = _LAUNCH.replace("sys.argv[0]", repr(",".join(_NOT_AT_LAUNCH)))
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(keys), str(valid), str(tampered)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert out.stdout.strip() == "[]"

@@ -14,7 +14,7 @@ every fixture through ``Verifier.verify`` as a path, bytes, text and dict (decis
 checked against fixtures/manifest.json), ``verify_compact``, ``KeyRegistry.load`` and
 ``add``, tokens whose headers point at embedded or remote keys, a Verifier with a
 ClockGuard and a RevocationList, the CLI's verify command in-process
-(``tokenverify._cli.main``), and ``tokenverify.audit`` (library and CLI in-process; and a
+(``tokenverify.cli.main``), and ``tokenverify.audit`` (library and CLI in-process; and a
 parallel audit, whose worker pool may use AF_UNIX sockets for its own IPC, the only
 socket events allowed anywhere, and never a name lookup).
 """
@@ -161,7 +161,7 @@ _HARNESS = textwrap.dedent(
         return ["ok" if good.ok else good.reason.value, bad.reason.value]
 
     def cli(*argv):
-        from tokenverify import _cli
+        from tokenverify import cli as _cli
 
         # Text streams over bytes, like the real ones: commands may write to .buffer.
         out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)

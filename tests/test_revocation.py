@@ -447,7 +447,8 @@ def test_missing_or_unreadable_file_is_refused(tmp_path: Path) -> None:
 def test_oversized_file_is_refused_before_parsing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tokenverify import _json, _revocationfile
+    from tokenverify import _json
+    from tokenverify.formats import _revocation_file as _revocationfile
 
     def no_parsing(data: bytes) -> dict[str, Any]:
         raise AssertionError("parsed an oversized file")
@@ -466,7 +467,7 @@ def test_loaded_file_accepts_every_path_type(tmp_path: Path) -> None:
 
 
 def test_schema_forbids_unknown_fields_and_documents_every_identifier() -> None:
-    from tokenverify import _revocationfile
+    from tokenverify.formats import _revocation_file as _revocationfile
 
     schema = _revocationfile.json_schema()
     entry = schema["$defs"]["RevocationEntry"]

@@ -160,7 +160,7 @@ code = [name for name in opened if not name.endswith((".py", ".pyc", ".so"))]
 opened.clear()
 again = trust_anchors.registry()
 heavy = sorted(m for m in sys.modules if m.split(".")[0] == "pydantic" or m in (
-    "tokenverify._keyfile", "tokenverify._keyfile_model", "hashlib"))
+    "tokenverify._keyfile", "tokenverify.formats._keys_file", "hashlib"))
 print(len(registry), len(again), code, opened, heavy)
 """
     out = subprocess.run(

@@ -9,8 +9,9 @@ Exception tree::
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING
+
+from ._reasons import Reason
 
 if TYPE_CHECKING:
     from ._result import VerifiedCheckout
@@ -20,30 +21,6 @@ __all__ = ["OFF_STANDARD_SALT", "InvalidKey", "Reason", "TokenRejected"]
 #: The words of a ``bad_signature`` message whose signature verifies with another PSS salt
 #: (a signer that breaks JWS, not tampering): the CLI gives that case its own remedy.
 OFF_STANDARD_SALT = "verifies this signature only with an RSASSA-PSS salt"
-
-
-class Reason(enum.StrEnum):
-    """Why a token was rejected. The values are stable, short snake_case codes."""
-
-    malformed = "malformed"
-    too_large = "too_large"
-    unsupported_algorithm = "unsupported_algorithm"
-    unsupported_header = "unsupported_header"
-    unknown_key = "unknown_key"
-    key_not_valid = "key_not_valid"
-    bad_signature = "bad_signature"
-    invalid_claims = "invalid_claims"
-    not_yet_valid = "not_yet_valid"
-    expired = "expired"
-    node_mismatch = "node_mismatch"
-    license_mismatch = "license_mismatch"
-    product_mismatch = "product_mismatch"
-    metadata_mismatch = "metadata_mismatch"
-    entitlement_missing = "entitlement_missing"
-    entitlement_insufficient = "entitlement_insufficient"
-    envelope_mismatch = "envelope_mismatch"
-    revoked = "revoked"
-    clock_rollback = "clock_rollback"
 
 
 class TokenRejected(ValueError):

@@ -33,6 +33,7 @@ __all__ = [
     "NEW_FILE_MODE",
     "NotRegularFile",
     "exclusive_lock",
+    "file_sha256",
     "read_regular_file",
     "write_atomically",
 ]
@@ -173,6 +174,17 @@ def exclusive_lock(path: Path) -> Iterator[None]:
             _unlock(descriptor)
     finally:
         os.close(descriptor)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    import hashlib  # for the audit's provenance only: keys-file reads on a launch skip it
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:

@@ -5,9 +5,11 @@ launch imports anyway: the bytes are decoded by their byte order mark
 (:func:`tokenverify._text.to_utf8`), parsed by the strict JSON parser (duplicate member
 names, NaN and deep nesting refused: :mod:`tokenverify._json`), and checked by hand
 against the rules of the pydantic model that saving and ``tokenverify keys schema`` use
-(:mod:`tokenverify._keyfile_model`, imported only by them). ``tests/test_keyfile.py``
-feeds a corpus of valid and invalid files to both and asserts the same decision. Every
-key then goes through :meth:`KeyRegistry.add`, and a recorded thumbprint must match.
+(:mod:`tokenverify.formats._keys_file`, imported only by them: this module never imports
+it). ``tests/test_keyfile.py``
+feeds a corpus of valid and invalid files to both and asserts the same decision.
+:meth:`KeyRegistry.load` then adds every key through :meth:`KeyRegistry.add`, and a
+recorded thumbprint must match.
 
 The rules: an object with ``format`` ("tokenverify-keys"), ``version`` (1) and ``keys``, all
 optional, nothing else; each key an object with ``fingerprint`` (1 to 256 characters),
@@ -22,27 +24,21 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from ._errors import InvalidKey
 from ._json import loads_object
 from ._text import encoded_limit, to_utf8
-
-if TYPE_CHECKING:
-    from ._keyfile_model import KeyFile, KeyFileEntry
-    from ._registry import KeyRegistry
 
 __all__ = [
     "ALGORITHMS",
     "FORMAT",
     "VERSION",
     "Entry",
-    "KeyFile",
-    "KeyFileEntry",
-    "json_schema",
-    "load_registry",
+    "describe",
     "parse_time",
-    "save_registry",
+    "read_entries",
+    "read_keys_file",
     "validate_document",
 ]
 
@@ -94,33 +90,34 @@ def parse_time(text: str) -> datetime:
     """A keys file time: ``YYYY-MM-DDThh:mm:ss[.ffffff]`` and ``Z`` or ``±hh:mm``."""
     if re.fullmatch(_TIME, text, re.ASCII) is None:  # re caches the compiled pattern
         raise ValueError(
-            f"{_show(text)} is not a date-time with a zone, such as '2026-01-01T00:00:00Z'"
+            f"{describe(text)} is not a date-time with a zone, such as '2026-01-01T00:00:00Z'"
         )
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{_show(text)} is not a valid date-time") from None
+        raise ValueError(f"{describe(text)} is not a valid date-time") from None
 
 
 def validate_document(document: Mapping[str, Any]) -> list[Entry]:
     """The entries of a parsed keys file; ``ValueError`` naming the entry and field."""
     _refuse_unknown(document, _DOCUMENT_FIELDS, "")
     if "format" in document and document["format"] != FORMAT:
-        raise ValueError(f"format: must be {FORMAT!r}, found {_show(document['format'])}")
+        raise ValueError(f"format: must be {FORMAT!r}, found {describe(document['format'])}")
     if "version" in document:
         version = document["version"]
         if type(version) is not int or version != VERSION:  # true == 1 in Python, not here
-            raise ValueError(f"version: must be {VERSION}, found {_show(version)}")
+            raise ValueError(f"version: must be {VERSION}, found {describe(version)}")
     keys = document.get("keys", [])
     if not isinstance(keys, list):
-        raise ValueError(f"keys: must be a list of keys, found {_show(keys)}")
+        raise ValueError(f"keys: must be a list of keys, found {describe(keys)}")
     return [_entry(item, f"key {index}") for index, item in enumerate(keys)]
 
 
-def load_registry(path: str | os.PathLike[str]) -> KeyRegistry:
-    """Read and check a keys file; ``InvalidKey`` names the first problem."""
-    from ._registry import KeyRegistry
+def read_entries(path: str | os.PathLike[str]) -> tuple[str, list[Entry]]:
+    """Read and check a keys file: ``"keys file 'NAME'"`` and its entries, in order.
 
+    ``InvalidKey`` names the first problem. :meth:`KeyRegistry.load` adds the entries.
+    """
     text = read_keys_file(path)
     where = f"keys file {os.fspath(path)!r}"  # read_keys_file checked that path is one
     try:
@@ -131,28 +128,7 @@ def load_registry(path: str | os.PathLike[str]) -> KeyRegistry:
         entries = validate_document(document)
     except ValueError as exc:
         raise InvalidKey(f"{where}: {exc}") from None
-    registry = KeyRegistry()
-    for index, entry in enumerate(entries):
-        try:
-            added = registry.add(
-                entry.fingerprint,
-                entry.public_key,
-                algorithms=entry.algorithms,
-                not_before=entry.not_before,
-                not_after=entry.not_after,
-                label=entry.label,
-                key_id=entry.key_id,
-            )[0]
-        except (InvalidKey, ValueError) as exc:
-            raise InvalidKey(f"{where}: key {index}: {exc}") from None
-        if len(registry) != index + 1:  # a JWKS in public_key: add took several keys
-            raise InvalidKey(f"{where}: key {index}: public_key holds several keys, not one PEM")
-        if entry.thumbprint is not None and entry.thumbprint != added.thumbprint:
-            raise InvalidKey(
-                f"{where}: key {index}: thumbprint {_show(entry.thumbprint)} does not match its "
-                f"public key ({added.thumbprint}); the file was edited"
-            )
-    return registry
+    return where, entries
 
 
 def read_keys_file(path: object) -> bytes:
@@ -191,37 +167,9 @@ def read_keys_file(path: object) -> bytes:
     return data
 
 
-def save_registry(registry: KeyRegistry, path: str | os.PathLike[str]) -> None:
-    """Write atomically: a reader sees the old file or the new one, never half of one."""
-    import json
-    from pathlib import Path
-
-    from ._files import write_atomically
-    from ._keyfile_model import to_key_file
-
-    text = json.dumps(to_key_file(registry).model_dump(mode="json"), indent=2) + "\n"
-    write_atomically(Path(path), text.encode("utf-8"))
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the keys file (from the pydantic model)."""
-    from ._keyfile_model import json_schema as model_schema
-
-    return model_schema()
-
-
-def __getattr__(name: str) -> Any:
-    # The models stay importable from here without pydantic loading with this module.
-    if name in ("KeyFile", "KeyFileEntry"):
-        from . import _keyfile_model
-
-        return getattr(_keyfile_model, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _entry(item: object, where: str) -> Entry:
     if not isinstance(item, dict):
-        raise ValueError(f"{where}: must be an object, found {_show(item)}")
+        raise ValueError(f"{where}: must be an object, found {describe(item)}")
     _refuse_unknown(item, _ENTRY_FIELDS, f"{where}: ")
     for name in ("fingerprint", "public_key", "algorithms"):
         if name not in item:
@@ -234,12 +182,12 @@ def _entry(item: object, where: str) -> Entry:
     if not isinstance(algorithms, list) or not algorithms:
         raise ValueError(
             f'{where}: algorithms: must be a non-empty list such as ["PS384"], '
-            f"found {_show(algorithms)}"
+            f"found {describe(algorithms)}"
         )
     for position, algorithm in enumerate(algorithms):
         if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
             raise ValueError(
-                f"{where}: algorithms[{position}]: {_show(algorithm)} is not one of "
+                f"{where}: algorithms[{position}]: {describe(algorithm)} is not one of "
                 f"{', '.join(ALGORITHMS)}"
             )
     return Entry(
@@ -257,14 +205,14 @@ def _entry(item: object, where: str) -> Entry:
 def _required_string(item: Mapping[str, Any], name: str, where: str) -> str:
     value = item[name]
     if not isinstance(value, str):
-        raise ValueError(f"{where}: {name}: must be a string, found {_show(value)}")
+        raise ValueError(f"{where}: {name}: must be a string, found {describe(value)}")
     return value
 
 
 def _optional_string(item: Mapping[str, Any], name: str, where: str) -> str | None:
     value = item.get(name)
     if value is not None and not isinstance(value, str):
-        raise ValueError(f"{where}: {name}: must be a string or null, found {_show(value)}")
+        raise ValueError(f"{where}: {name}: must be a string or null, found {describe(value)}")
     return value
 
 
@@ -275,7 +223,7 @@ def _time(item: Mapping[str, Any], name: str, where: str) -> datetime | None:
     if not isinstance(value, str):
         raise ValueError(
             f"{where}: {name}: must be a date-time string such as '2026-01-01T00:00:00Z', "
-            f"found {_show(value)}"
+            f"found {describe(value)}"
         )
     try:
         return parse_time(value)
@@ -286,10 +234,12 @@ def _time(item: Mapping[str, Any], name: str, where: str) -> datetime | None:
 def _refuse_unknown(item: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
     for name in item:
         if name not in allowed:
-            raise ValueError(f"{where}unknown field {_show(name)} (allowed: {', '.join(allowed)})")
+            raise ValueError(
+                f"{where}unknown field {describe(name)} (allowed: {', '.join(allowed)})"
+            )
 
 
-def _show(value: object) -> str:
+def describe(value: object) -> str:
     """A JSON value as an error message names it: short, and escaped by repr."""
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:40] + "...")

@@ -46,6 +46,7 @@ __all__ = [
     "KeySource",
     "RegisteredKey",
     "explain_pins",
+    "key_type",
     "load_key_source",
     "pin_algorithms",
     "thumbprint",
@@ -325,6 +326,16 @@ def thumbprint(key: PublicKey) -> str:
     digest = hashes.Hash(hashes.SHA256())
     digest.update(canonical)
     return _base64url.encode(digest.finalize())
+
+
+def key_type(key: RegisteredKey) -> str:
+    """``RSA-4096``, ``EC P-384`` or ``Ed25519``: how the CLI and its ``--json`` name a key."""
+    public = key.public_key
+    if isinstance(public, rsa.RSAPublicKey):
+        return f"RSA-{public.key_size}"
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        return f"EC {_CURVE_NAMES.get(public.curve.name, public.curve.name)}"
+    return "Ed25519"
 
 
 def _uint(value: int) -> str:

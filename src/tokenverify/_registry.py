@@ -155,17 +155,44 @@ class KeyRegistry:
         return KeySelection(tuple(self._by_fingerprint.get(expected, ())), expected, by_kid=False)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the registry as a keys file (JSON; schema: ``tokenverify.keyfile``)."""
-        from ._keyfile import save_registry  # pydantic stays off the launch path
+        """Write the registry as a keys file (JSON; schema: ``tokenverify keys schema``)."""
+        # A delegate into the formats package, imported here only: the keys file model
+        # (pydantic) stays off the launch path, and the core imports no formats at load.
+        from .formats._keys_file import save_registry
 
         save_registry(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> KeyRegistry:
         """Read a keys file written by :meth:`save`; :class:`InvalidKey` if it is not valid."""
-        from ._keyfile import load_registry
+        # The stdlib reader, imported with the first keys file (a launch may read none).
+        from ._keyfile import describe, read_entries
 
-        return load_registry(path)
+        where, entries = read_entries(path)
+        registry = KeyRegistry()
+        for index, entry in enumerate(entries):
+            try:
+                added = registry.add(
+                    entry.fingerprint,
+                    entry.public_key,
+                    algorithms=entry.algorithms,
+                    not_before=entry.not_before,
+                    not_after=entry.not_after,
+                    label=entry.label,
+                    key_id=entry.key_id,
+                )[0]
+            except (InvalidKey, ValueError) as exc:
+                raise InvalidKey(f"{where}: key {index}: {exc}") from None
+            if len(registry) != index + 1:  # a JWKS in public_key: add took several keys
+                raise InvalidKey(
+                    f"{where}: key {index}: public_key holds several keys, not one PEM"
+                )
+            if entry.thumbprint is not None and entry.thumbprint != added.thumbprint:
+                raise InvalidKey(
+                    f"{where}: key {index}: thumbprint {describe(entry.thumbprint)} does not "
+                    f"match its public key ({added.thumbprint}); the file was edited"
+                )
+        return registry
 
     def __iter__(self) -> Iterator[RegisteredKey]:
         for entries in self._by_fingerprint.values():

@@ -2,18 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from ._errors import Reason
+from ._reasons import Reason
 from ._warnings import NO_WARNINGS, CheckoutWarning, WarningCode
 
 if TYPE_CHECKING:
-    from ._claims import Claims
-    from ._keys import RegisteredKey
-    from ._token import CompactToken
+    # What a result reads of the claims, the key and the token, as shapes: importing
+    # ``_claims``, ``_keys`` or ``_token`` here would close a circle through ``_errors``
+    # (they raise TokenRejected, whose ``signed_checkout`` is a VerifiedCheckout).
+
+    class _SignedEntitlement(Protocol):
+        @property
+        def name(self) -> str: ...
+        @property
+        def value(self) -> str | None: ...
+        @property
+        def unit(self) -> str: ...
+
+    class Claims(Protocol):
+        @property
+        def license_arn(self) -> str: ...
+        @property
+        def license_consumption_token(self) -> str: ...
+        @property
+        def node_id(self) -> str | None: ...
+        @property
+        def issued_at(self) -> datetime: ...
+        @property
+        def expiration(self) -> datetime: ...
+        @property
+        def entitlements(self) -> Sequence[_SignedEntitlement] | None: ...
+        @property
+        def checkout_metadata(self) -> Mapping[str, str] | None: ...
+        @property
+        def product_sku(self) -> str | None: ...
+        @property
+        def checkout_type(self) -> str | None: ...
+        def raw(self) -> dict[str, Any]: ...
+
+    class RegisteredKey(Protocol):
+        @property
+        def fingerprint(self) -> str: ...
+        @property
+        def thumbprint(self) -> str: ...
+
+    class CompactToken(Protocol):
+        @property
+        def algorithm(self) -> str: ...
+        @property
+        def header(self) -> Mapping[str, Any]: ...
+
 
 __all__ = ["Entitlement", "Verdict", "VerifiedCheckout"]
 

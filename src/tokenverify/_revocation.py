@@ -97,12 +97,14 @@ class RevocationList:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RevocationList:
-        """Read a revocations file (JSON; schema: ``tokenverify._revocationfile``).
+        """Read a revocations file (JSON; schema: ``tokenverify.formats._revocation_file``).
 
         Strict: unknown fields, duplicate names, entries naming nothing and unreadable
         files all raise ``ValueError`` naming the problem. Imports pydantic.
         """
-        from ._revocationfile import load_revocations
+        # A delegate into the formats package, imported here only: the file's model is
+        # pydantic, which stays off the launch path; the core imports no formats at load.
+        from .formats._revocation_file import load_revocations
 
         return load_revocations(path)
 

@@ -17,7 +17,8 @@ from ._registry import KeyRegistry
 from ._result import Verdict, VerifiedCheckout
 from ._signature import check_signature
 from ._token import DEFAULT_MAX_TOKEN_SIZE, decode_segment, parse_compact
-from ._warnings import NO_WARNINGS, ONLY_NODE_NOT_CHECKED, WarningCode, gather_warnings
+from ._warning_checks import gather_warnings
+from ._warnings import NO_WARNINGS, ONLY_NODE_NOT_CHECKED, WarningCode
 
 if TYPE_CHECKING:
     from ._claims import Claims

@@ -7,27 +7,23 @@ was not bound to this machine, or the clock guard had no state to compare with. 
 ``seconds_left`` where a deadline is involved.
 
 Gathered only after every check passed (a rejection carries no warnings), by
-:func:`gather_warnings`, which the verifier calls only when one could apply: a checkout
-inside its window with no ``warn_before`` costs one comparison (and, when the policy
-binds no node, hands out a prebuilt ``node_not_checked`` tuple).
+:func:`tokenverify._warning_checks.gather_warnings`. This module is the vocabulary only
+and imports nothing of the package: a result (:mod:`tokenverify._result`) carries
+warnings without depending on the checks that raise.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, NamedTuple
-
-if TYPE_CHECKING:
-    from ._claims import Claims
-    from ._keys import RegisteredKey
-    from ._policy import Policy
+from typing import NamedTuple
 
 __all__ = [
+    "CLOCK_MARK_STARTED",
+    "NODE_NOT_CHECKED",
     "NO_WARNINGS",
     "ONLY_NODE_NOT_CHECKED",
     "CheckoutWarning",
     "WarningCode",
-    "gather_warnings",
 ]
 
 
@@ -58,83 +54,16 @@ class CheckoutWarning(NamedTuple):
 
 NO_WARNINGS: tuple[CheckoutWarning, ...] = ()
 
-_NODE_NOT_CHECKED = CheckoutWarning(
+NODE_NOT_CHECKED = CheckoutWarning(
     WarningCode.node_not_checked,
     "the policy names no node_id, so this checkout was not checked to be bound to this "
     "machine: pass Policy(node_id=...) (CLI: --node-id, or --node-id auto)",
 )
 #: What gather_warnings returns inside the window for a policy that binds no node (the
 #: verifier hands it out without the call).
-ONLY_NODE_NOT_CHECKED = (_NODE_NOT_CHECKED,)
-_CLOCK_MARK_STARTED = CheckoutWarning(
+ONLY_NODE_NOT_CHECKED = (NODE_NOT_CHECKED,)
+CLOCK_MARK_STARTED = CheckoutWarning(
     WarningCode.clock_mark_started,
     "the clock guard had no state and started a new mark: a clock turned back before "
     "this run cannot be detected (create the state at installation: ClockGuard.initialize)",
 )
-
-
-def gather_warnings(
-    policy: Policy,
-    claims: Claims,
-    key: RegisteredKey,
-    now: float,
-    *,
-    mark_started: bool = False,
-) -> tuple[CheckoutWarning, ...]:
-    """The warnings for a checkout that passed every check at ``now`` (epoch seconds)."""
-    found: list[CheckoutWarning] = []
-    expiration = claims.expiration_epoch
-    if now > expiration + policy.leeway:
-        # Same association as check_policy's bound, so the edges agree to the microsecond.
-        left = expiration + (policy.leeway + policy.grace) - now
-        found.append(
-            CheckoutWarning(
-                WarningCode.in_grace,
-                f"expired at {claims.expiration.isoformat()} ({now - expiration:.0f} s ago) "
-                f"and valid only on the policy's grace, {_duration(left)} left; check out "
-                "again (CheckoutLicense or CheckoutBorrowLicense) for a fresh token",
-                left,
-            )
-        )
-    elif policy.warn_before > 0.0 and now >= expiration - policy.warn_before:
-        left = expiration - now
-        found.append(
-            CheckoutWarning(
-                WarningCode.expires_soon,
-                f"expires at {claims.expiration.isoformat()}, "
-                + (f"in {_duration(left)}" if left >= 0 else "now (within the leeway)")
-                + "; check out again before then for a fresh token",
-                left,
-            )
-        )
-    not_after = key.not_after
-    if policy.warn_before > 0.0 and not_after is not None:
-        left = not_after.timestamp() - now
-        if left <= policy.warn_before:
-            found.append(
-                CheckoutWarning(
-                    WarningCode.key_expires_soon,
-                    f"the issuer key {key.thumbprint} of {key.fingerprint!r} is trusted only "
-                    f"until {not_after.isoformat()} "
-                    + (f"({_duration(left)} left)" if left >= 0 else "(already passed)")
-                    + ": checkouts it signs after that are refused; ship the issuer's next key",
-                    left,
-                )
-            )
-    if policy.node_id is None:
-        found.append(_NODE_NOT_CHECKED)
-    if mark_started:
-        found.append(_CLOCK_MARK_STARTED)
-    return tuple(found)
-
-
-def _duration(seconds: float) -> str:
-    """``45 s``, ``59 min``, ``23 h 59 min``, ``3 d 4 h`` (rounded down, never negative)."""
-    whole = max(int(seconds), 0)
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min"
-    if whole < 86400:
-        return f"{whole // 3600} h {whole % 3600 // 60} min"
-    return f"{whole // 86400} d {whole % 86400 // 3600} h"

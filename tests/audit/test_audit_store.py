@@ -204,8 +204,8 @@ def test_importing_the_audit_loads_no_cli_and_no_extra() -> None:
     import sys
 
     watched = (
-        "tokenverify._cli",
-        "tokenverify._cli_output",
+        "tokenverify.cli",
+        "tokenverify.cli._output",
         "pydantic",
         "dask",
         "matplotlib",

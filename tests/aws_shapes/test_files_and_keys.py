@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tokenverify as tv
-from tokenverify._policyfile import load_policy_file
+from tokenverify.formats._policy_file import load_policy_file
 from tokenverify.testing import TestIssuer
 
 from .forms import ALL_FORMS, ENCODINGS, encode, every_form

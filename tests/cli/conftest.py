@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tokenverify._cli import main
+from tokenverify.cli import main
 from tokenverify.testing import TestIssuer
 
 from .support import FINGERPRINT, SCRIPT, Result, RunCli

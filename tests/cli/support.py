@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,34 @@ class Result:
 
 
 RunCli = Callable[..., Result]
+
+
+def on_terminal(args: Sequence[str | Path], env: Mapping[str, str]) -> bytes:
+    """Run the script with stdout and stderr on a pseudo-terminal; return what reached it
+    (the terminal turns each newline into CR LF)."""
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [str(SCRIPT), *map(str, args)],
+            stdout=terminal,
+            stderr=terminal,
+            stdin=subprocess.DEVNULL,
+            env=dict(env),
+        )
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=60)
+    finally:
+        os.close(controller)
+    return b"".join(chunks)
 
 
 def assert_one_line_error(result: Result, code: int = 2) -> None:

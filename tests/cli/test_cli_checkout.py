@@ -19,7 +19,8 @@ import pytest
 from botocore.stub import ANY, Stubber  # type: ignore[import-untyped]
 
 import tokenverify as tv
-from tokenverify import _cli_checkout, aws
+from tokenverify import aws
+from tokenverify.cli import _checkout as _cli_checkout
 from tokenverify.testing import MIN_SIGNED_TOKEN_LENGTH, TestIssuer
 
 from .support import FINGERPRINT, NODE, RunCli, assert_one_line_error

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tokenverify._cli import _build_parser
-from tokenverify._cli_completion import SHELLS, completion_script, describe
+from tokenverify.cli import build_parser as _build_parser
+from tokenverify.cli._completion import SHELLS, completion_script, describe
 
 from .support import RunCli, assert_one_line_error
 
@@ -76,8 +76,8 @@ def test_an_unknown_shell_is_a_usage_error(call_cli: RunCli) -> None:
 
 def test_completion_is_not_imported_to_run_a_command() -> None:
     code = (
-        "import sys; from tokenverify._cli import main; main(['schema', 'keys']); "
-        "sys.exit('tokenverify._cli_completion' in sys.modules)"
+        "import sys; from tokenverify.cli import main; main(['schema', 'keys']); "
+        "sys.exit('tokenverify.cli._completion' in sys.modules)"
     )
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False

@@ -30,7 +30,7 @@ posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals, 
 _ADDER = textwrap.dedent(
     """
     import os, sys, time
-    from tokenverify._cli import main
+    from tokenverify.cli import main
 
     go, keys, fingerprint, *pems = sys.argv[1:]
     while not os.path.exists(go):  # both processes start their loops together
@@ -139,7 +139,7 @@ def test_an_oserror_anywhere_is_one_line_naming_the_file(
     call_cli: RunCli, keys_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not 'internal error: OSError: [Errno 30]': the file, the error and what to do."""
-    from tokenverify import _cli_verify
+    from tokenverify.cli import _verify as _cli_verify
 
     def read_only(*args: object) -> int:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), "/mnt/ro/out.json")
@@ -305,7 +305,7 @@ _INTERRUPTED = textwrap.dedent(
                 return False
 
         sys.stdin = Stdin()
-    from tokenverify._cli import main
+    from tokenverify.cli import main
     sys.exit(main(argv))
     """
 )
@@ -331,9 +331,9 @@ def _interrupt_at(point: str, *argv: str | Path) -> Result:
 @pytest.mark.parametrize(
     ("point", "command"),
     [
-        ("tokenverify._cli_audit", "verify"),  # building the parser
-        ("tokenverify._cli_verify", "verify"),  # the command's lazy import
-        ("tokenverify._cli_keys", "keys list"),
+        ("tokenverify.cli._audit", "verify"),  # building the parser
+        ("tokenverify.cli._verify", "verify"),  # the command's lazy import
+        ("tokenverify.cli._keys", "keys list"),
         ("pydantic", "inspect --json"),
         ("stdin", "verify"),  # blocked reading a checkout from stdin
     ],
@@ -408,7 +408,7 @@ def test_a_folder_that_vanishes_mid_command_is_one_line_naming_the_file(
 ) -> None:
     import shutil
 
-    from tokenverify import _cli_keys
+    from tokenverify.cli import _keys as _cli_keys
 
     folder = tmp_path / "keys"
     folder.mkdir()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -13,10 +12,10 @@ from pathlib import Path
 import pytest
 
 import tokenverify as tv
-from tokenverify import _cli_verify
+from tokenverify.cli import _verify as _cli_verify
 from tokenverify.testing import TestIssuer
 
-from .support import FINGERPRINT, SCRIPT, RunCli, assert_one_line_error
+from .support import FINGERPRINT, RunCli, assert_one_line_error, on_terminal
 
 COMMANDS = [
     ["verify"],
@@ -95,29 +94,7 @@ def test_unknown_option_names_the_subcommand_help(call_cli: RunCli) -> None:
 
 def _run_in_terminal(args: list[str], env: dict[str, str]) -> str:
     """Run the script with stdout and stderr on a pseudo-terminal; return what it printed."""
-    controller, terminal = pty.openpty()
-    try:
-        process = subprocess.Popen(
-            [str(SCRIPT), *args],
-            stdout=terminal,
-            stderr=terminal,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-        os.close(terminal)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        process.wait(timeout=60)
-    finally:
-        os.close(controller)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return on_terminal(args, env).decode("utf-8", "replace")
 
 
 def test_colour_on_a_terminal_unless_no_color(
@@ -188,7 +165,7 @@ def test_interrupt_is_exit_130(
 
 
 def _modules_after(code: str) -> list[str]:
-    watched = ("argparse", "pydantic", "boto3", "botocore", "tokenverify._cli")
+    watched = ("argparse", "pydantic", "boto3", "botocore", "tokenverify.cli")
     probe = (
         f"{code}\nimport sys\n"
         f"print('modules:', ' '.join(sorted(m for m in {watched!r} if m in sys.modules)))"
@@ -210,13 +187,13 @@ def test_human_verify_with_a_bare_key_imports_no_pydantic(
     checkout = tmp_path / "checkout.json"
     checkout.write_text(json.dumps(issuer.checkout()))
     run = (
-        "from tokenverify._cli import main\n"
+        "from tokenverify.cli import main\n"
         f"code = main(['verify', {str(checkout)!r}, "
         f"'--keys', {str(cli_files / 'issuer.pub.pem')!r}, "
         f"'--fingerprint', {FINGERPRINT!r}, '--algorithms', 'PS384'])\n"
         "assert code == 0, code"
     )
-    assert _modules_after(run) == ["modules:", "argparse", "tokenverify._cli"]
+    assert _modules_after(run) == ["modules:", "argparse", "tokenverify.cli"]
 
 
 def test_demo_leaves_an_environment_every_command_works_in(

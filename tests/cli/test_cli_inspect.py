@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tokenverify import _base64url
-from tokenverify._cli_report import InspectReport
+from tokenverify.formats._json_output import InspectReport
 from tokenverify.testing import TestIssuer
 
 from .support import FINGERPRINT, OTHER_FINGERPRINT, RunCli, assert_one_line_error, check_schema

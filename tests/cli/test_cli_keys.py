@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 import tokenverify as tv
-from tokenverify._keyfile import KeyFile
 from tokenverify._keys import thumbprint
+from tokenverify.formats._keys_file import KeyFile
 from tokenverify.testing import TestIssuer
 
 from .support import FINGERPRINT, OTHER_FINGERPRINT, RunCli, assert_one_line_error

@@ -12,8 +12,8 @@ import pytest
 from cryptography import x509
 
 import tokenverify as tv
-from tokenverify._cli_mint import TEST_ISSUER_NOTE
 from tokenverify._times import parse_iso8601
+from tokenverify.cli._mint import TEST_ISSUER_NOTE
 from tokenverify.testing import MIN_SIGNED_TOKEN_LENGTH, PADDING_CLAIM, TestIssuer
 
 from .support import FINGERPRINT, RunCli, assert_one_line_error

@@ -18,7 +18,8 @@ import boto3  # type: ignore[import-untyped]
 import pytest
 from botocore.stub import ANY, Stubber  # type: ignore[import-untyped]
 
-from tokenverify import _cli_checkout, node
+from tokenverify import node
+from tokenverify.cli import _checkout as _cli_checkout
 from tokenverify.testing import TestIssuer
 
 from .support import RunCli, assert_one_line_error

@@ -11,8 +11,13 @@ from typing import Any
 import pytest
 
 import tokenverify as tv
-from tokenverify._policyfile import PolicyFile, RequirementEntry, json_schema, load_policy_file
 from tokenverify._units import UNITS
+from tokenverify.formats._policy_file import (
+    PolicyFile,
+    RequirementEntry,
+    json_schema,
+    load_policy_file,
+)
 from tokenverify.testing import TestIssuer
 
 from .support import (

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import pty
 import re
 import subprocess
 from pathlib import Path
@@ -21,12 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tokenverify as tv
-from tokenverify import _cli_keys, _cli_verify
-from tokenverify._cli_output import Console
 from tokenverify._display import unescape
+from tokenverify.cli import _keys as _cli_keys
+from tokenverify.cli import _verify as _cli_verify
+from tokenverify.cli._output import Console
 from tokenverify.testing import TestIssuer
 
-from .support import FINGERPRINT, SCRIPT
+from .support import FINGERPRINT, SCRIPT, on_terminal
 
 NODE = "node-7\rVALID"  # a CR repaints the row: "VALIDnode-7" would read "VALID"
 OSC52 = "\x1b]52;c;cm0gLXJmIH4K\x07"  # writes the clipboard on terminals that allow it
@@ -39,30 +39,8 @@ def _run_in_terminal(args: list[str | Path], *, colour: bool = False) -> str:
     environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
     if not colour:
         environment["NO_COLOR"] = "1"
-    controller, terminal = pty.openpty()
-    try:
-        process = subprocess.Popen(
-            [str(SCRIPT), *map(str, args)],
-            stdout=terminal,
-            stderr=terminal,
-            stdin=subprocess.DEVNULL,
-            env=environment,
-        )
-        os.close(terminal)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        process.wait(timeout=60)
-    finally:
-        os.close(controller)
     # The terminal turns each newline into CR LF (onlcr): those CRs are the terminal's.
-    return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    return on_terminal(args, environment).decode("utf-8").replace("\r\n", "\n")
 
 
 def _assert_nothing_drives_the_terminal(screen: str, *, colour: bool = False) -> None:

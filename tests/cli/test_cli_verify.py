@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import tokenverify as tv
-from tokenverify._cli_output import REMEDIES
-from tokenverify._cli_report import VerifyReport
+from tokenverify.cli._output import REMEDIES
+from tokenverify.formats._json_output import VerifyReport
 from tokenverify.testing import TestIssuer
 
 from .support import (

@@ -67,7 +67,7 @@ from ._summary import DEFAULT_EXPIRING_WINDOW, Summary
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from ._report import AuditReport, AuditResult, AuditSummary
+    from ..formats._audit_report import AuditReport, AuditResult, AuditSummary
 
 __all__ = [
     "CONTRACT_FIELDS",
@@ -271,7 +271,7 @@ def render_html(summary: Summary, *, title: str = "tokenverify audit") -> str:
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the ``json`` format (its results are the ``jsonl`` lines)."""
-    from ._report import json_schema as schema
+    from ..formats._audit_report import json_schema as schema
 
     return schema()
 
@@ -279,7 +279,7 @@ def json_schema() -> dict[str, Any]:
 def __getattr__(name: str) -> Any:
     # The pydantic report models (and pydantic) load only when asked for.
     if name in ("AuditReport", "AuditResult", "AuditSummary"):
-        from . import _report
+        from ..formats import _audit_report as _report
 
         return getattr(_report, name)
     raise AttributeError(f"module 'tokenverify.audit' has no attribute {name!r}")

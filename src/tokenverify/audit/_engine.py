@@ -9,7 +9,6 @@ stays flat whatever the size of the store.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import itertools
 import math
@@ -39,6 +38,7 @@ from .._times import from_epoch
 from .._token import DEFAULT_MAX_TOKEN_SIZE
 from .._verifier import Verifier
 from ._record import AuditRecord, check_one, iso_utc
+from ._signals import sigint_held
 from ._sources import FaultHandler, Item, Source, SourceProblem, iter_items, parse_sources
 
 if TYPE_CHECKING:
@@ -120,8 +120,8 @@ class Auditor:
         self.revocations_file: tuple[str, str] | None = None
         revoked: RevocationList | None = None
         if isinstance(revocations, str | os.PathLike):
+            from .._files import file_sha256
             from .._revocation import RevocationList as Revocations
-            from ._provenance import file_sha256
 
             path = os.fspath(revocations)
             revoked = Revocations.load(path)
@@ -433,25 +433,6 @@ def _remove_stale_pool_folders() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Hold SIGINT back while worker processes start (POSIX, main thread).
-
-    Processes started meanwhile inherit the blocked signal, so a Ctrl-C during start-up
-    cannot interrupt the forkserver or a worker half-way through importing (a 25-line
-    traceback each); the parent gets it as soon as the pool is up, and stops cleanly.
-    """
-    block = getattr(signal, "pthread_sigmask", None)
-    if block is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = block(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        block(signal.SIG_SETMASK, previous)
-
-
 def _chunked(items: Iterator[tuple[str, Any]], size: int) -> Iterator[list[tuple[str, Any]]]:
     while chunk := list(itertools.islice(items, size)):
         yield chunk
@@ -509,7 +490,10 @@ def _pool_run(
     try:
         # Started first, on its own terms: its start unblocks SIGINT again.
         multiprocessing.resource_tracker.ensure_running()
-        with _interrupts_held():
+        # Processes started meanwhile inherit the blocked signal, so a Ctrl-C during
+        # start-up cannot interrupt the forkserver or a worker half-way through importing
+        # (a 25-line traceback each); the parent gets it once the pool is up.
+        with sigint_held():
             _claim_pool_folder()
             for _ in range(workers):
                 ours, theirs = context.Pipe(duplex=True)

@@ -17,7 +17,7 @@ from typing import Literal
 
 from .._errors import Reason
 
-__all__ = ["KINDS", "Kind", "human_duration", "kind_of"]
+__all__ = ["KINDS", "Kind", "format_window", "human_duration", "kind_of"]
 
 Kind = Literal["integrity", "policy", "lifecycle"]
 #: The order every view lists them in.
@@ -61,3 +61,12 @@ def human_duration(seconds: float) -> str:
                     text += f" {rest} {next_unit}"
             return text
     raise AssertionError("unreachable")
+
+
+def format_window(seconds: float) -> str:
+    """``7 d``, ``36 h``, ``90 min``, ``45 s``: a window as people set it."""
+    whole = int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if whole >= size and whole % size == 0:
+            return f"{whole // size} {unit}"
+    return f"{whole} s"

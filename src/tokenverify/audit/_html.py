@@ -8,15 +8,31 @@ messages, node ids) is escaped: a hostile file name stays text.
 
 from __future__ import annotations
 
-import html
-import io
-import re
-from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from .. import __version__
-from ._report import AuditSummary, TimelineRow
+from ..formats._audit_report import AuditSummary, TimelineRow
+from ._html_parts import (
+    escape as _e,
+)
+from ._html_parts import (
+    figure as _figure,
+)
+from ._html_parts import (
+    id_cell,
+    mathtext_safe,
+    source_cell,
+)
+from ._html_parts import (
+    svg as _svg,
+)
+from ._html_parts import (
+    table as _table,
+)
+from ._html_parts import (
+    when as _when,
+)
 from ._summary import Summary
 
 __all__ = ["charts_available", "render_html"]
@@ -25,11 +41,6 @@ _OK_COLOUR = "#2e7d32"
 _REJECTED_COLOUR = "#c62828"
 _GENUINE_REJECTED_COLOUR = "#f9a825"
 _NOW_COLOUR = "#1565c0"
-_SVG_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
-# matplotlib's RDF block names creativecommons.org and purl.org: nothing a page needs.
-_SVG_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
-# matplotlib repeats each text as a comment: the drawn paths are enough.
-_SVG_COMMENT = re.compile(r"<!--.*?-->\s*", re.DOTALL)
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
@@ -107,46 +118,6 @@ def render_html(summary: Summary, *, title: str = "tokenverify audit") -> str:
     return "\n".join(parts) + "\n"
 
 
-def _e(value: object) -> str:
-    from .._display import printable
-
-    return html.escape("" if value is None else printable(value), quote=True)
-
-
-_BREAK_AFTER = re.compile(r"(?<=[/\\:])")
-
-
-def _segments(value: object) -> str:
-    # Each piece between separators stays whole ('archive-2026-11.jsonl' never breaks at
-    # its hyphens); a line may break only after a '/', '\\' or ':'.
-    pieces = _BREAK_AFTER.split("" if value is None else str(value))
-    return "<wbr>".join(f"<span>{_e(piece)}</span>" for piece in pieces if piece)
-
-
-def source_cell(value: object) -> str:
-    """An id, escaped, breakable only after its path separators and colons."""
-    return f'<td class="src"><code>{_segments(value)}</code></td>'
-
-
-def id_cell(value: object) -> str:
-    """A signed identifier (an ARN), breakable only after its colons and slashes."""
-    return f'<td class="id">{_segments(value)}</td>'
-
-
-def mathtext_safe(label: str) -> str:
-    """A chart label shown as written: escaped by printable, and '$' (which would start
-    matplotlib's mathtext, and abort the report on ``$\\undefined$``) made literal."""
-    from .._display import printable
-
-    return printable(label).replace("$", r"\$")
-
-
-def _when(moment: datetime | str) -> str:
-    if isinstance(moment, datetime):
-        return moment.strftime("%Y-%m-%d %H:%M:%SZ")
-    return "at issue (each token at its own issuedAt)"
-
-
 def _short_time(text: str | None) -> str:
     # "2026-11-19T14:15:55Z" -> "2026-11-19 14:15Z": the table's narrowest column.
     if text is None or len(text) < 16:
@@ -163,24 +134,6 @@ def _totals(report: AuditSummary) -> str:
 
 
 # -- charts ------------------------------------------------------------------------------
-
-
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=96, layout="constrained")
-
-
-def _svg(figure: Any, salt: str) -> str:
-    import matplotlib
-
-    buffer = io.StringIO()
-    # Fixed salt and no date: the same audit gives the same file, and the ids of two
-    # charts on one page never collide. Text becomes paths: no font to load.
-    with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "path"}):
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    svg = _SVG_PROLOGUE.sub("", buffer.getvalue(), count=1)
-    return _SVG_COMMENT.sub("", _SVG_METADATA.sub("", svg, count=1))
 
 
 def _reasons_svg(report: AuditSummary) -> str:
@@ -267,16 +220,6 @@ def _timeline_svg(report: AuditSummary) -> str:
 # -- tables ------------------------------------------------------------------------------
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], table_id: str = "") -> str:
-    identifier = f' id="{table_id}"' if table_id else ""
-    head = "".join(
-        f'<th class="n">{_e(name[1:])}</th>' if name.startswith("#") else f"<th>{_e(name)}</th>"
-        for name in headers
-    )
-    body = "\n".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
-    return f"<table{identifier}><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
-
-
 def _counts_table(label: str, table: dict[str, Any], top: int = 25) -> str:
     rows = [
         [
@@ -307,7 +250,7 @@ def _duplicates(report: AuditSummary) -> str:
 
 
 def _expiring(report: AuditSummary) -> str:
-    from ._output import format_window
+    from ._findings import format_window
 
     expiring = report.expiring
     head = (

@@ -6,8 +6,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ._html import _e, _figure, _svg, _table, _when, id_cell, mathtext_safe, source_cell
-from ._report import AuditSummary, KindSummary, UsageSeries
+from ..formats._audit_report import AuditSummary, KindSummary, UsageSeries
+from ._html_parts import escape as _e
+from ._html_parts import figure as _figure
+from ._html_parts import id_cell, mathtext_safe, source_cell
+from ._html_parts import svg as _svg
+from ._html_parts import table as _table
+from ._html_parts import when as _when
 from ._summary_text import number
 
 __all__ = ["findings_sections", "provenance_section", "usage_section"]

@@ -11,13 +11,11 @@ Lines file, database rows and Parquet cells are never skipped: a store says what
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .._sniff import looks_like
-from ._sources import Item, _Document
 
-__all__ = ["SKIPPED_KEPT", "Inventory", "not_a_checkout", "take_stock"]
+__all__ = ["SKIPPED_KEPT", "Inventory", "not_a_checkout"]
 
 #: Skipped files listed by name (all are counted).
 SKIPPED_KEPT = 1000
@@ -58,21 +56,3 @@ def not_a_checkout(data: bytes) -> str | None:
     if text[:1] in (b"{", b"["):
         return "JSON with no SignedToken"
     return "no SignedToken and no token in it"
-
-
-def take_stock(items: Iterator[tuple[int, Item]], inventory: Inventory) -> Iterator[Item]:
-    """The items of ``items`` (source index, item), counted into ``inventory``."""
-    counts = inventory.counts
-    for index, (name, payload) in items:
-        while len(counts) <= index:
-            counts.append(0)
-        counts[index] += 1
-        if type(payload) is _Document:
-            if not inventory.strict:
-                what = not_a_checkout(payload)
-                if what is not None:
-                    inventory.skip(name, what)
-                    continue
-            yield name, bytes(payload)
-            continue
-        yield name, payload

@@ -24,11 +24,9 @@ import io
 import os
 import re
 import secrets
-import signal
 import stat
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -40,6 +38,7 @@ import msgspec
 from .._display import printable
 from .._errors import Reason
 from ._record import AuditRecord, inconsistency
+from ._signals import sigint_held
 from ._summary import Summary
 
 __all__ = [
@@ -50,7 +49,6 @@ __all__ = [
     "OutputError",
     "OutputFailed",
     "ResultWriter",
-    "format_window",
     "open_writer",
     "read_results",
     "shown_id",
@@ -171,20 +169,6 @@ def _open_lines(path: str, *, append: bool) -> BinaryIO:
     return open(descriptor, "wb", buffering=0)
 
 
-@contextlib.contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Hold SIGINT back (POSIX, main thread) for the duration; it is delivered after."""
-    block = getattr(signal, "pthread_sigmask", None)
-    if block is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = block(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        block(signal.SIG_SETMASK, previous)
-
-
 class _LineSink:
     """Batches whole lines; hands them over at 64 KiB or every half second."""
 
@@ -211,7 +195,7 @@ class _LineSink:
             return
         # Ctrl-C waits until the bytes written are also struck off the buffer: were it to
         # land in between, the flush after it would write those lines a second time.
-        with _interrupts_deferred():
+        with sigint_held():
             try:
                 while self.buffer:
                     written = self.stream.write(self.buffer)
@@ -633,15 +617,6 @@ def _record_from_row(row: list[str]) -> AuditRecord:
 
 
 # -- the human summary -----------------------------------------------------------------
-
-
-def format_window(seconds: float) -> str:
-    """``7 d``, ``36 h``, ``90 min``, ``45 s``: a window as people set it."""
-    whole = int(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if whole >= size and whole % size == 0:
-            return f"{whole // size} {unit}"
-    return f"{whole} s"
 
 
 def summary_lines(summary: Summary, *, top: int = 5) -> list[str]:

@@ -23,21 +23,11 @@ from .. import __version__
 from .._times import from_epoch
 
 if TYPE_CHECKING:
+    from ..formats._audit_report import Provenance
     from ._engine import Auditor
     from ._inventory import Inventory
-    from ._report import Provenance
-    from ._summary import Summary
 
-__all__ = ["ProvenanceSource", "file_sha256", "results_sha256"]
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 (hex) of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+__all__ = ["ProvenanceSource", "results_sha256"]
 
 
 def results_sha256(path: str | os.PathLike[str]) -> str:
@@ -67,8 +57,9 @@ class ProvenanceSource:
     revocations_sha256: str | None = None
     created_at: float = field(default_factory=time.time)
 
-    def build(self, summary: Summary) -> Provenance:
-        from ._report import (
+    def build(self, results: int, results_sha256: str) -> Provenance:
+        """The provenance of the report, once ``results`` results digest to ``results_sha256``."""
+        from ..formats._audit_report import (
             KeyProvenance,
             Provenance,
             RevocationProvenance,
@@ -112,8 +103,8 @@ class ProvenanceSource:
             strict_sources=inventory.strict,
             skipped=[SkippedItem(source=name, what=what) for name, what in inventory.skipped],
             skipped_total=inventory.skipped_total,
-            results=summary.total,
-            results_sha256=summary.results_sha256,
+            results=results,
+            results_sha256=results_sha256,
         )
 
 

@@ -300,9 +300,7 @@ def iter_items(
     not checkouts are skipped and listed there.
     """
     if inventory is not None:
-        from ._inventory import take_stock
-
-        yield from take_stock(
+        yield from _take_stock(
             _iter_items(sources, max_token_size, stdin, on_fault, exclude), inventory
         )
         return
@@ -808,3 +806,23 @@ def _query_value(spec: str, query: dict[str, list[str]], name: str) -> str:
     if len(values) != 1 or not values[0] or len(values[0]) > _IDENTIFIER_LIMIT:
         raise SourceError(f"{spec!r} needs exactly one non-empty {name}=... parameter")
     return values[0]
+
+
+def _take_stock(items: Iterator[tuple[int, Item]], inventory: Inventory) -> Iterator[Item]:
+    """The items of ``items`` (source index, item), counted into ``inventory``."""
+    from ._inventory import not_a_checkout  # only an audit that lists what it skips
+
+    counts = inventory.counts
+    for index, (name, payload) in items:
+        while len(counts) <= index:
+            counts.append(0)
+        counts[index] += 1
+        if type(payload) is _Document:
+            if not inventory.strict:
+                what = not_a_checkout(payload)
+                if what is not None:
+                    inventory.skip(name, what)
+                    continue
+            yield name, bytes(payload)
+            continue
+        yield name, payload

@@ -29,9 +29,16 @@ from ._resume import split_id
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from ..formats._audit_report import (
+        AuditSummary,
+        Counts,
+        KindSummary,
+        Span,
+        TimelineRow,
+        UsageReport,
+    )
     from ._grants import Grant
     from ._provenance import ProvenanceSource
-    from ._report import AuditSummary, Counts, KindSummary, Span, TimelineRow, UsageReport
     from ._usage import Usage
 
 __all__ = ["DEFAULT_EXPIRING_WINDOW", "Summary"]
@@ -286,7 +293,7 @@ class Summary:
 
     def report(self) -> AuditSummary:
         """The summary so far, as the pydantic model ``--format json`` writes."""
-        from ._report import AuditSummary, Duplicate, Expiring, ExpiringToken
+        from ..formats._audit_report import AuditSummary, Duplicate, Expiring, ExpiringToken
 
         by_reason = {"ok": self.by_reason["ok"]}
         for reason in Reason:
@@ -328,7 +335,11 @@ class Summary:
             timeline_rows=len(self._pairs),
             findings=self._findings(),
             usage=self._usage_report(),
-            provenance=self.provenance.build(self) if self.provenance is not None else None,
+            provenance=(
+                self.provenance.build(self.total, self.results_sha256)
+                if self.provenance is not None
+                else None
+            ),
         )
 
     # -- parts -------------------------------------------------------------------------
@@ -427,7 +438,7 @@ class Summary:
         return prefix if number == 0 else f"{prefix}:{number}"
 
     def _findings(self) -> list[KindSummary]:
-        from ._report import Finding, KindSummary, LifecycleGroup
+        from ..formats._audit_report import Finding, KindSummary, LifecycleGroup
 
         kinds = []
         for name, kind in self._kinds.items():
@@ -493,7 +504,7 @@ class Summary:
         return usage_report(self._usage, len(self._repeat_counts))
 
     def _timeline(self) -> list[TimelineRow]:
-        from ._report import TimelineRow
+        from ..formats._audit_report import TimelineRow
 
         latest = heapq.nlargest(
             _TIMELINE_ROWS, self._pairs.items(), key=lambda item: item[1].last_expiration
@@ -515,14 +526,14 @@ class Summary:
 
 
 def _counts(table: dict[str, list[int]]) -> dict[str, Counts]:
-    from ._report import Counts
+    from ..formats._audit_report import Counts
 
     ordered = sorted(table.items(), key=lambda item: (-(item[1][0] + item[1][1]), item[0]))
     return {key: Counts(ok=ok, rejected=rejected) for key, (ok, rejected) in ordered}
 
 
 def _spans(spans: _Spans) -> list[Span]:
-    from ._report import Span
+    from ..formats._audit_report import Span
 
     return [Span(start=from_epoch(a), end=from_epoch(b)) for a, b in spans.compact()]
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .._display import printable
-from ._findings import human_duration
+from ._findings import format_window, human_duration
 
 if TYPE_CHECKING:
-    from ._report import AuditSummary
+    from ..formats._audit_report import AuditSummary
     from ._summary import Summary
 
 __all__ = ["number", "summary_lines"]
@@ -74,8 +74,6 @@ def _count(number: int, noun: str) -> str:
 
 def _totals(report: AuditSummary, top: int) -> list[str]:
     # The counts people already read: by reason, by key, duplicates, what expires next.
-    from ._output import format_window
-
     p = printable
     reasons = ", ".join(f"{p(name)} {count:,}" for name, count in report.by_reason.items())
     lines = [f"  by reason    {reasons}"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._times import from_epoch
+from ..formats._audit_report import GrantInfo, NodeOverlap, OverGrant, UsageReport, UsageSeries
 from ._findings import human_duration
-from ._report import GrantInfo, NodeOverlap, OverGrant, UsageReport, UsageSeries
 
 if TYPE_CHECKING:
     from ._usage import Usage

@@ -12,11 +12,11 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from ._cli_output import CliError, Console
-from ._display import printable
+from .._display import printable
+from ._output import CliError, Console
 
 if TYPE_CHECKING:
-    from .node import MachineId
+    from ..node import MachineId
 
 __all__ = ["AUTO", "node_id", "resolve_node_id"]
 
@@ -70,7 +70,7 @@ def resolve_node_id(args: argparse.Namespace) -> str | None:
 
 
 def _identity(namespace: str) -> MachineId:
-    from .node import machine_identity
+    from ..node import machine_identity
 
     try:
         return machine_identity(namespace)

@@ -1,4 +1,4 @@
-"""The keys file as pydantic models: what ``save`` writes and what ``keys schema`` prints.
+"""The keys file as pydantic models: what ``KeyRegistry.save`` writes, ``keys schema`` prints.
 
 Loading does not use these models (pydantic costs about 110 ms to import, more than a
 whole launch check): :mod:`tokenverify._keyfile` checks the same rules by hand, and
@@ -9,17 +9,21 @@ changed here must be changed there. Times go through the one parser both share,
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from ._keyfile import FORMAT, VERSION, parse_time
+from .._files import write_atomically
+from .._keyfile import FORMAT, VERSION, parse_time
 
 if TYPE_CHECKING:
-    from ._registry import KeyRegistry
+    from .._registry import KeyRegistry
 
-__all__ = ["KeyFile", "KeyFileEntry", "json_schema", "to_key_file"]
+__all__ = ["KeyFile", "KeyFileEntry", "json_schema", "save_registry", "to_key_file"]
 
 # Literal needs the names spelled out; tests/test_keyfile.py checks they are ALGORITHMS.
 Algorithm = Literal[
@@ -107,3 +111,9 @@ def to_key_file(registry: KeyRegistry) -> KeyFile:
             for key in registry
         ]
     )
+
+
+def save_registry(registry: KeyRegistry, path: str | os.PathLike[str]) -> None:
+    """Write atomically: a reader sees the old file or the new one, never half of one."""
+    text = json.dumps(to_key_file(registry).model_dump(mode="json"), indent=2) + "\n"
+    write_atomically(Path(path), text.encode("utf-8"))

@@ -16,9 +16,18 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from . import _json
-from ._cli_keys import key_type, load_trust
-from ._cli_output import (
+from .. import _json
+from .._errors import Reason, TokenRejected
+from .._files import read_regular_file
+from .._input import read_input
+from .._keys import RegisteredKey
+from .._policy import Policy
+from .._registry import MAX_CANDIDATE_KEYS, KeyRegistry
+from .._result import Verdict, VerifiedCheckout
+from .._token import DEFAULT_MAX_TOKEN_SIZE, CompactToken, decode_segment, parse_compact
+from .._verifier import Verifier
+from ._keys import key_type, load_trust
+from ._output import (
     CliError,
     Console,
     format_duration,
@@ -28,15 +37,6 @@ from ._cli_output import (
     printable,
     remedy,
 )
-from ._errors import Reason, TokenRejected
-from ._files import read_regular_file
-from ._input import read_input
-from ._keys import RegisteredKey
-from ._policy import Policy
-from ._registry import MAX_CANDIDATE_KEYS, KeyRegistry
-from ._result import Verdict, VerifiedCheckout
-from ._token import DEFAULT_MAX_TOKEN_SIZE, CompactToken, decode_segment, parse_compact
-from ._verifier import Verifier
 
 __all__ = ["build_policy", "inspect", "read_source", "verify"]
 
@@ -63,7 +63,7 @@ def read_source(path: str) -> bytes:
 
 def build_policy(args: argparse.Namespace) -> Policy:
     """``--policy`` file (if any) with the flags given beside it overriding its fields."""
-    from ._cli_node import resolve_node_id  # --node-id auto --namespace NAME
+    from ._node import resolve_node_id  # --node-id auto --namespace NAME
 
     overrides: dict[str, Any] = {
         "key_fingerprint": args.fingerprint,
@@ -82,7 +82,7 @@ def build_policy(args: argparse.Namespace) -> Policy:
     }
     try:
         if args.policy is not None:
-            from ._policyfile import load_policy_file
+            from ..formats._policy_file import load_policy_file
 
             return load_policy_file(args.policy).to_policy(**overrides)
         return Policy(**{name: value for name, value in overrides.items() if value is not None})
@@ -148,7 +148,7 @@ def inspect(args: argparse.Namespace, console: Console) -> int:
     plaintext = _plaintext(envelope)
     candidates, note = _candidates(parsed, registry, args.fingerprint)
     if args.json:
-        from ._cli_report import InspectReport, KeyReport
+        from ..formats._json_output import InspectReport, KeyReport
 
         report = InspectReport(
             source=args.source,
@@ -242,7 +242,12 @@ def _print_rejected(source: str, reason: Reason, message: str, console: Console)
 
 
 def _print_verify_json(source: str, verdict: Verdict, now: float, console: Console) -> None:
-    from ._cli_report import CheckoutReport, VerifyReport, WarningReport, checked_at_datetime
+    from ..formats._json_output import (
+        CheckoutReport,
+        VerifyReport,
+        WarningReport,
+        checked_at_datetime,
+    )
 
     report = VerifyReport(
         source=source,
@@ -297,7 +302,7 @@ def _candidates(
         return [], None
     found = registry.candidates(parsed.kid, fingerprint)
     if not found:
-        from ._signature import check_signature
+        from .._signature import check_signature
 
         # The library's own wording for "no key": ask it, and keep only the reason.
         try:

@@ -23,8 +23,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from ._cli_output import CliError, Console
-from .testing import DEFAULT_FINGERPRINT, PrivateKey, TestIssuer
+from ..testing import DEFAULT_FINGERPRINT, PrivateKey, TestIssuer
+from ._output import CliError, Console
 
 __all__ = ["TEST_ISSUER_NOTE", "mint", "parse_chain_length", "parse_claim", "parse_min_length"]
 
@@ -72,7 +72,7 @@ def mint(args: argparse.Namespace, console: Console) -> int:
     if args.out is None:
         console.print(json.dumps(response, indent=2, ensure_ascii=False))
     else:
-        from .aws import save_checkout
+        from ..aws import save_checkout
 
         try:
             save_checkout(response, args.out)

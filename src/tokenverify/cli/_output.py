@@ -17,8 +17,8 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
-from ._display import printable
-from ._errors import OFF_STANDARD_SALT, Reason
+from .._display import printable
+from .._errors import OFF_STANDARD_SALT, Reason
 
 __all__ = [
     "REMEDIES",

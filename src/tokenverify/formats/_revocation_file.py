@@ -15,8 +15,8 @@ from pydantic import (
     model_validator,
 )
 
-from ._files import read_regular_file
-from ._revocation import Revocation, RevocationList, check_identifier
+from .._files import read_regular_file
+from .._revocation import Revocation, RevocationList, check_identifier
 
 __all__ = ["RevocationEntry", "RevocationFile", "json_schema", "load_revocations"]
 
@@ -90,9 +90,9 @@ def json_schema() -> dict[str, Any]:
 
 def load_revocations(path: str | os.PathLike[str]) -> RevocationList:
     """Read a revocations file strictly; ``ValueError`` names the first problem."""
-    from ._json import loads_object
-    from ._sniff import looks_like
-    from ._text import encoded_limit, to_utf8
+    from .._json import loads_object
+    from .._sniff import looks_like
+    from .._text import encoded_limit, to_utf8
 
     name = os.fspath(path)
     try:

@@ -11,7 +11,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._cli_output import (
+from .._errors import TokenRejected
+from .._times import parse_iso8601
+from ._output import (
     CliError,
     Console,
     format_time,
@@ -20,8 +22,6 @@ from ._cli_output import (
     printable,
     remedy,
 )
-from ._errors import TokenRejected
-from ._times import parse_iso8601
 
 __all__ = ["checkout", "license_manager_client"]
 
@@ -43,17 +43,17 @@ def license_manager_client(region: str | None, profile: str | None) -> Any:
 
 def checkout(args: argparse.Namespace, console: Console) -> int:
     """Check out, verify when ``--keys`` is given, save; 0 saved, 1 rejected (not saved)."""
-    from . import aws
-    from ._cli_node import resolve_node_id
+    from .. import aws
+    from ._node import resolve_node_id
 
     _check_arguments(args)
     # Resolved once: the NodeId sent to AWS is the one the verifier then expects.
     args = argparse.Namespace(**{**vars(args), "node_id": resolve_node_id(args), "namespace": None})
     verifier = None
     if args.keys is not None:
-        from ._cli_keys import load_trust
-        from ._cli_verify import build_policy
-        from ._verifier import Verifier
+        from .._verifier import Verifier
+        from ._keys import load_trust
+        from ._verify import build_policy
 
         verifier = Verifier(
             load_trust(args.keys, args.fingerprint, args.algorithms), build_policy(args)

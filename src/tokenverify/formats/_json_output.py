@@ -14,11 +14,10 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ._cli_keys import key_type
-from ._errors import Reason
-from ._keys import RegisteredKey
-from ._result import VerifiedCheckout
-from ._warnings import CheckoutWarning, WarningCode
+from .._errors import Reason
+from .._keys import RegisteredKey, key_type
+from .._result import VerifiedCheckout
+from .._warnings import CheckoutWarning, WarningCode
 
 __all__ = [
     "CheckoutReport",
@@ -194,6 +193,6 @@ def inspect_schema() -> dict[str, Any]:
 
 def checked_at_datetime(epoch: float) -> datetime:
     """An epoch instant as an aware UTC datetime."""
-    from ._times import from_epoch
+    from .._times import from_epoch
 
     return from_epoch(epoch)

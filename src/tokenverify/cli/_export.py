@@ -11,10 +11,10 @@ import argparse
 import os
 from pathlib import Path
 
-from ._cli_output import CliError, Console
-from ._display import printable
-from ._errors import InvalidKey
-from ._registry import KeyRegistry
+from .._display import printable
+from .._errors import InvalidKey
+from .._registry import KeyRegistry
+from ._output import CliError, Console
 
 __all__ = ["export_keys"]
 
@@ -23,7 +23,7 @@ _DEFAULT_MODULE = "trust_anchors"
 
 def export_keys(args: argparse.Namespace, console: Console) -> int:
     """Write (or print, with ``-``) the trust anchors module of ``--keys``; 0 when done."""
-    from ._trust_export import export_module
+    from .._trust_export import export_module
 
     registry = _load(args.keys)
     if not len(registry):
@@ -38,7 +38,7 @@ def export_keys(args: argparse.Namespace, console: Console) -> int:
         console.out.flush()
         return 0
     _check_target(target, Path(args.keys), force=args.force)
-    from ._files import write_atomically
+    from .._files import write_atomically
 
     try:
         write_atomically(target, text.encode("ascii"))
@@ -88,7 +88,7 @@ def _check_target(target: Path, keys: Path, *, force: bool) -> None:
 
 
 def _is_export(path: Path) -> bool:
-    from ._trust_export import HEADER
+    from .._trust_export import HEADER
 
     try:
         with open(path, "rb") as handle:

@@ -1,51 +1,38 @@
-"""The ``tokenverify`` command. Imported only by the console script, never by the library.
+"""The whole ``tokenverify`` argparse tree, built by :func:`build_parser`.
 
-A thin dispatcher: argparse here, each command in its own ``_cli_*`` module, imported
-only when that command runs. Exit codes: 0 valid (or done), 1 rejected, 2 usage or
-configuration error, 130 interrupted. Every error is one line on stderr, with every
-non-printable character escaped (``_display.printable``); ``--debug`` adds the traceback.
-An ``OSError`` that reaches here (full disk, read-only folder, permission, vanished
-file) is one line naming the file and what to do. Ctrl-C is caught from the first line
-of :func:`main` on, through the lazy imports, to the last flush.
+Every command's flags, help and examples are declared here (``audit`` declares its own,
+in :mod:`tokenverify.cli._audit`); the handlers live one module per command and are
+imported only when their command runs (:func:`tokenverify.cli._args.lazy`), so building
+the parser imports no command's dependencies.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import sys
-import threading
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any
 
-from ._cli_args import (
+from ._args import (
     REQUIRE_SYNTAX,
+    Parser,
+    add_common,
+    add_namespace,
+    add_policy,
+    add_trust,
+    command,
+    lazy,
     parse_algorithms,
     parse_duration,
     parse_entitlement,
-    parse_leeway,
     parse_metadata,
     parse_requirement,
     parse_time,
 )
-from ._cli_output import (
-    CliError,
-    Console,
-    StreamError,
-    describe_os_error,
-    one_line,
-    printable,
-)
+from ._audit import add_audit_command
 
-if TYPE_CHECKING:
-    from ._registry import KeyRegistry
+__all__ = ["build_parser"]
 
-__all__ = ["main"]
-
-Handler = Callable[[argparse.Namespace, Console], int]
 _ALGORITHMS = [
     "PS256",
     "PS384",
@@ -190,127 +177,16 @@ example:
   tokenverify demo --dir scratch/demo && tokenverify keys list --keys scratch/demo/keys.json"""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but errors are one line: ``tokenverify verify: error: ... (see --help)``."""
+def build_parser() -> argparse.ArgumentParser:
+    """The ``tokenverify`` parser: every command, flag, help text and example.
 
-    def error(self, message: str) -> NoReturn:
-        # The message may quote what was typed (or globbed from hostile file names).
-        self.exit(2, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")
+    Each command's handler is stored as the ``handler`` default and imported only when
+    it runs. The docs render the CLI reference from this parser, and ``tokenverify
+    completion`` the shell completion scripts.
+    """
+    from .. import __version__
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    previous = _catch_interrupts()
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:
-        # Anywhere: parsing, a lazy import, a blocked read, a lock wait, an error line.
-        _interrupted()
-        return 130
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-
-
-def _catch_interrupts() -> signal.Handlers | Callable[..., object] | int | None:
-    """Ctrl-C raises KeyboardInterrupt once; a second one while we wind down just exits."""
-    if threading.current_thread() is not threading.main_thread():
-        return None  # main() called from a thread of a host program: leave its signals
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is signal.SIG_IGN or previous is None:
-        return None  # started with Ctrl-C ignored (nohup, a background job): keep it so
-    main_pid = os.getpid()
-
-    def first(signum: int, frame: object) -> None:
-        if os.getpid() == main_pid:  # not in a forked worker: its parent winds it down
-            signal.signal(signal.SIGINT, second)
-        raise KeyboardInterrupt
-
-    def second(signum: int, frame: object) -> None:
-        if os.getpid() != main_pid:
-            raise KeyboardInterrupt
-        _interrupted()
-        os._exit(130)
-
-    signal.signal(signal.SIGINT, first)
-    return previous
-
-
-def _interrupted() -> None:
-    try:
-        sys.stderr.write("tokenverify: interrupted\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass  # stderr is gone too: the exit code still says it
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    parser = _build_parser()
-    try:
-        args, unknown = parser.parse_known_args(argv)
-        if unknown:
-            # Reported by the command's own parser, so the hint names its --help.
-            command_parser: argparse.ArgumentParser = getattr(args, "command_parser", parser)
-            command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    except SystemExit as exit_:  # --help, --version, usage errors
-        return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 2
-    console = Console(args.color)
-    handler: Handler = args.handler
-    try:
-        code = handler(args, console)
-    except CliError as exc:
-        if args.debug:
-            traceback.print_exc()
-        console.error(f"tokenverify: error: {one_line(exc.message)}")
-        return exc.exit_code
-    except BrokenPipeError:
-        _silence_stdout()
-        return 141
-    except OSError as exc:
-        if args.debug:
-            traceback.print_exc()
-        stream = exc.stream if isinstance(exc, StreamError) else None
-        if stream is not None:
-            _silence_stdout()
-        console.error(f"tokenverify: error: {one_line(describe_os_error(exc, what=stream))}")
-        return 2
-    except Exception as exc:
-        if args.debug:
-            traceback.print_exc()
-        hint = "" if args.debug else " (run with --debug for the traceback)"
-        console.error(
-            f"tokenverify: internal error: {type(exc).__name__}: {one_line(str(exc))}{hint}"
-        )
-        return 2
-    return _flushed(code, console)
-
-
-def _flushed(code: int, console: Console) -> int:
-    """Flush stdout here, where a failure can still be reported (not at interpreter exit)."""
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _silence_stdout()
-        return 141
-    except OSError as exc:
-        _silence_stdout()
-        reason = describe_os_error(exc, what="standard output")
-        console.error(f"tokenverify: error: {one_line(reason)}")
-        return 2
-    return code
-
-
-def _silence_stdout() -> None:
-    # The reader went away (| head) or the disk is full: let nobody flush into it again.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-
-
-def _build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
-    parser = _Parser(
+    parser = Parser(
         prog="tokenverify",
         description=_DESCRIPTION,
         epilog=_EPILOG,
@@ -318,10 +194,10 @@ def _build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"tokenverify {__version__}")
-    _add_common(parser, top=True)
+    add_common(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    verify = _command(commands, "verify", "verify a saved checkout or token", _VERIFY_EPILOG)
+    verify = command(commands, "verify", "verify a saved checkout or token", _VERIFY_EPILOG)
     verify.add_argument(
         "source",
         nargs="?",
@@ -329,8 +205,8 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE|-",
         help="saved response or token (default: stdin)",
     )
-    _add_trust(verify, required=True)
-    _add_policy(verify)
+    add_trust(verify, required=True)
+    add_policy(verify)
     verify.add_argument(
         "--at",
         type=_parse_verify_at,
@@ -359,38 +235,37 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one JSON object (schema: 'tokenverify schema verify')",
     )
-    verify.set_defaults(handler=_lazy("_cli_verify", "verify"))
+    verify.set_defaults(handler=lazy("_verify", "verify"))
 
-    inspect = _command(commands, "inspect", "decode a token WITHOUT verifying it", _INSPECT_EPILOG)
+    inspect = command(commands, "inspect", "decode a token WITHOUT verifying it", _INSPECT_EPILOG)
     inspect.add_argument("source", metavar="FILE|-", help="saved response or token ('-' = stdin)")
     inspect.add_argument(
         "--unverified", action="store_true", help="required: you know nothing is checked"
     )
-    _add_trust(inspect, required=False)
+    add_trust(inspect, required=False)
     inspect.add_argument(
         "--json",
         action="store_true",
         help="print one JSON object (schema: 'tokenverify schema inspect')",
     )
-    inspect.set_defaults(handler=_lazy("_cli_verify", "inspect"))
+    inspect.set_defaults(handler=lazy("_verify", "inspect"))
 
     _add_keys_commands(commands)
     _add_mint_command(commands)
     _add_checkout_command(commands)
     _add_node_command(commands)
-    from ._cli_audit import add_audit_command
 
     add_audit_command(commands)
 
-    schema = _command(commands, "schema", "print a JSON Schema", _SCHEMA_EPILOG)
+    schema = command(commands, "schema", "print a JSON Schema", _SCHEMA_EPILOG)
     schema.add_argument(
         "document",
         choices=["keys", "policy", "verify", "inspect", "audit"],
         help="keys file, policy file, 'verify --json', 'inspect --json' or 'audit --format json'",
     )
-    schema.set_defaults(handler=_print_schema)
+    schema.set_defaults(handler=lazy("_schema", "print_schema"))
 
-    demo = _command(
+    demo = command(
         commands, "demo", "mint a demo issuer and saved checkouts, then verify them", _DEMO_EPILOG
     )
     demo.add_argument(
@@ -399,9 +274,9 @@ def _build_parser() -> argparse.ArgumentParser:
         default=Path("scratch/demo"),
         help="where to write (default: scratch/demo)",
     )
-    demo.set_defaults(handler=_run_demo)
+    demo.set_defaults(handler=lazy("_demo", "demo"))
 
-    completion = _command(
+    completion = command(
         commands,
         "completion",
         "print a shell completion script, made from this parser",
@@ -412,27 +287,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     completion.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell")
     # The script is generated from the whole parser, so the handler is handed it.
-    completion.set_defaults(handler=_lazy("_cli_completion", "print_completion"), root=parser)
+    completion.set_defaults(handler=lazy("_completion", "print_completion"), root=parser)
     return parser
-
-
-def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
-    # On the main parser with real defaults; on each command with SUPPRESS (a command's
-    # default would overwrite the main parser's value), so that 'tokenverify --debug
-    # verify' and 'tokenverify verify --debug' both work.
-    suppress = not top
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS if suppress else False,
-        help="show the traceback of an error",
-    )
-    parser.add_argument(
-        "--color",
-        choices=["auto", "always", "never"],
-        default=argparse.SUPPRESS if suppress else "auto",
-        help="colour output (default auto: on a terminal, unless NO_COLOR is set)",
-    )
 
 
 def _parse_verify_at(text: str) -> str | float:
@@ -440,76 +296,11 @@ def _parse_verify_at(text: str) -> str | float:
     return "issued" if text == "issued" else parse_time(text)
 
 
-def _command(
-    commands: argparse._SubParsersAction[_Parser], name: str, summary: str, epilog: str
-) -> _Parser:
-    command = commands.add_parser(
-        name,
-        help=summary,
-        description=summary[:1].upper() + summary[1:] + ".",
-        epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    _add_common(command, top=False)
-    command.set_defaults(command_parser=command)
-    return command
-
-
-def _add_trust(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    parser.add_argument(
-        "--keys",
-        required=required,
-        metavar="KEYS",
-        help="keys file (or a bare public key, see below)",
-    )
-    parser.add_argument(
-        "--fingerprint", metavar="F", help="issuer key fingerprint the token must come from"
-    )
-    parser.add_argument(
-        "--algorithms",
-        type=parse_algorithms,
-        metavar="ALGS",
-        help="with a bare RSA key: e.g. PS384 or PS384,PS256",
-    )
-
-
-def _add_policy(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--node-id", metavar="N", help="NodeId the checkout must be bound to ('auto': this machine)"
-    )
-    _add_namespace(parser)
-    parser.add_argument("--license-arn", metavar="A", help="license the checkout must come from")
-    parser.add_argument("--sku", metavar="S", help="productSKU the token must carry")
-    parser.add_argument(
-        "--metadata",
-        dest="checkout_metadata",
-        type=parse_metadata,
-        action="append",
-        metavar="NAME=VALUE",
-        help="checkoutMetadata the token must sign (repeatable), e.g. Mac=02:42:ac:11:00:02",
-    )
-    parser.add_argument("--typ", metavar="T", help="JWS header typ the token must carry, e.g. JWT")
-    parser.add_argument(
-        "--require",
-        type=parse_requirement,
-        action="append",
-        metavar="REQ",
-        help="entitlement needed: NAME[>=MIN][ UNIT]",
-    )
-    parser.add_argument(
-        "--policy", metavar="policy.json", help="policy file (schema: 'tokenverify schema policy')"
-    )
-    parser.add_argument(
-        "--leeway", type=parse_leeway, metavar="SECONDS", help="clock skew tolerated (default 60)"
-    )
-
-
-def _add_keys_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
-    keys = _command(commands, "keys", "manage the trusted issuer keys file", _KEYS_EPILOG)
+def _add_keys_commands(commands: argparse._SubParsersAction[Parser]) -> None:
+    keys = command(commands, "keys", "manage the trusted issuer keys file", _KEYS_EPILOG)
     actions = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
 
-    add = _command(
+    add = command(
         actions, "add", "import a public key (PEM, DER, JWK, JWKS, KMS JSON)", _KEYS_EPILOG
     )
     add.add_argument("source", metavar="KEYFILE|-", help="the public key ('-' = stdin)")
@@ -533,22 +324,22 @@ def _add_keys_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
     add.add_argument("--label", help="a note for people, e.g. 'KMS key of 2026'")
     add.add_argument("--key-id", metavar="ID", help="the token header kid this key answers to")
-    add.set_defaults(handler=_lazy("_cli_keys", "add_key"))
+    add.set_defaults(handler=lazy("_keys", "add_key"))
 
-    listing = _command(
+    listing = command(
         actions, "list", "show every key: type, algorithms, validity, thumbprint", _KEYS_EPILOG
     )
     listing.add_argument("--keys", required=True, metavar="KEYS", help="keys file")
-    listing.set_defaults(handler=_lazy("_cli_keys", "list_keys"))
+    listing.set_defaults(handler=lazy("_keys", "list_keys"))
 
-    show = _command(
+    show = command(
         actions, "show", "show keys by thumbprint, fingerprint or key id, with PEM", _KEYS_EPILOG
     )
     show.add_argument("selector", metavar="THUMBPRINT|FINGERPRINT|KEY_ID")
     show.add_argument("--keys", required=True, metavar="KEYS", help="keys file")
-    show.set_defaults(handler=_lazy("_cli_keys", "show_keys"))
+    show.set_defaults(handler=lazy("_keys", "show_keys"))
 
-    remove = _command(actions, "remove", "forget a key", _KEYS_EPILOG)
+    remove = command(actions, "remove", "forget a key", _KEYS_EPILOG)
     remove.add_argument("--keys", required=True, metavar="KEYS", help="keys file")
     remove.add_argument("--fingerprint", required=True, metavar="F")
     remove.add_argument(
@@ -559,12 +350,12 @@ def _add_keys_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="the key to remove (see 'keys list'); write --thumbprint=T",
     )
     remove.add_argument("--all", action="store_true", help="remove every key of the fingerprint")
-    remove.set_defaults(handler=_lazy("_cli_keys", "remove_keys"))
+    remove.set_defaults(handler=lazy("_keys", "remove_keys"))
 
-    schema = _command(actions, "schema", "print the keys file's JSON Schema", _KEYS_EPILOG)
-    schema.set_defaults(handler=_lazy("_cli_keys", "print_keys_schema"))
+    schema = command(actions, "schema", "print the keys file's JSON Schema", _KEYS_EPILOG)
+    schema.set_defaults(handler=lazy("_keys", "print_keys_schema"))
 
-    export = _command(
+    export = command(
         actions, "export", "write the keys as a Python module to ship signed", _EXPORT_EPILOG
     )
     export.add_argument("--keys", required=True, metavar="KEYS", help="keys file")
@@ -574,30 +365,22 @@ def _add_keys_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     export.add_argument(
         "--force", action="store_true", help="replace FILE if it is an earlier export"
     )
-    export.set_defaults(handler=_lazy("_cli_export", "export_keys"))
+    export.set_defaults(handler=lazy("_export", "export_keys"))
 
 
-def _add_namespace(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--namespace",
-        metavar="NAME",
-        help="with --node-id auto: the product's name, as its launch check passes it",
-    )
-
-
-def _add_node_command(commands: argparse._SubParsersAction[_Parser]) -> None:
-    node = _command(commands, "node-id", "print this machine's node id", _NODE_EPILOG)
+def _add_node_command(commands: argparse._SubParsersAction[Parser]) -> None:
+    node = command(commands, "node-id", "print this machine's node id", _NODE_EPILOG)
     node.add_argument(
         "--namespace", required=True, metavar="NAME", help="the product's name, e.g. my-product"
     )
     node.add_argument(
         "--json", action="store_true", help="print a JSON object with the id and its source"
     )
-    node.set_defaults(handler=_lazy("_cli_node", "node_id"))
+    node.set_defaults(handler=lazy("_node", "node_id"))
 
 
-def _add_mint_command(commands: argparse._SubParsersAction[_Parser]) -> None:
-    mint = _command(
+def _add_mint_command(commands: argparse._SubParsersAction[Parser]) -> None:
+    mint = command(
         commands, "mint", "mint AWS-shaped test checkouts (test issuers only)", _MINT_EPILOG
     )
     mint.add_argument(
@@ -681,23 +464,23 @@ def _add_mint_command(commands: argparse._SubParsersAction[_Parser]) -> None:
     mint.add_argument(
         "--out", metavar="FILE", help="write the response here (atomically) instead of stdout"
     )
-    mint.set_defaults(handler=_lazy("_cli_mint", "mint"))
+    mint.set_defaults(handler=lazy("_mint", "mint"))
 
 
 def _mint_arg(name: str) -> Callable[[str], Any]:
-    """A ``_cli_mint`` value parser, imported only when ``mint`` is run."""
+    """A ``cli._mint`` value parser, imported only when ``mint`` is run."""
 
     def parse(text: str) -> Any:
-        from . import _cli_mint
+        from . import _mint
 
-        return getattr(_cli_mint, name)(text)
+        return getattr(_mint, name)(text)
 
     parse.__name__ = name  # argparse names the type in its errors
     return parse
 
 
-def _add_checkout_command(commands: argparse._SubParsersAction[_Parser]) -> None:
-    checkout = _command(
+def _add_checkout_command(commands: argparse._SubParsersAction[Parser]) -> None:
+    checkout = command(
         commands, "checkout", "check out of AWS License Manager and save it", _CHECKOUT_EPILOG
     )
     checkout.add_argument(
@@ -714,7 +497,7 @@ def _add_checkout_command(commands: argparse._SubParsersAction[_Parser]) -> None
     checkout.add_argument(
         "--node-id", metavar="N", help="NodeId to bind the checkout to ('auto': this machine)"
     )
-    _add_namespace(checkout)
+    add_namespace(checkout)
     checkout.add_argument(
         "--checkout-type",
         choices=["PROVISIONAL", "PERPETUAL"],
@@ -753,86 +536,4 @@ def _add_checkout_command(commands: argparse._SubParsersAction[_Parser]) -> None
     checkout.add_argument("--policy", metavar="policy.json", help="with --keys: a policy file")
     checkout.add_argument("--region", help="AWS region (default: the AWS configuration)")
     checkout.add_argument("--profile", help="AWS profile")
-    checkout.set_defaults(handler=_lazy("_cli_checkout", "checkout"), leeway=None)
-
-
-def _lazy(module: str, function: str) -> Handler:
-    # Import a command's module only when it runs: 'verify' never loads boto3 or pydantic.
-    def run(args: argparse.Namespace, console: Console) -> int:
-        import importlib
-
-        handler: Handler = getattr(importlib.import_module(f"tokenverify.{module}"), function)
-        return handler(args, console)
-
-    return run
-
-
-def _print_schema(args: argparse.Namespace, console: Console) -> int:
-    import json
-
-    if args.document == "keys":
-        from ._keyfile import json_schema as schema
-    elif args.document == "policy":
-        from ._policyfile import json_schema as schema
-    elif args.document == "verify":
-        from ._cli_report import verify_schema as schema
-    elif args.document == "audit":
-        from .audit import json_schema as schema
-    else:
-        from ._cli_report import inspect_schema as schema
-    console.print(json.dumps(schema(), indent=2))
-    return 0
-
-
-def _run_demo(args: argparse.Namespace, console: Console) -> int:
-    import json
-
-    from ._demo import _FINGERPRINT, run_demo
-    from ._registry import KeyRegistry
-
-    checkouts = run_demo(args.dir)
-    # Leave a keys file and a policy file beside the checkouts, so that every command
-    # can be tried on them straight away.
-    registry = KeyRegistry()
-    registry.add(
-        _FINGERPRINT,
-        (args.dir / "issuer-public.pem").read_bytes(),
-        algorithms=["PS384"],
-        label="tokenverify demo issuer (test key)",
-    )
-    registry.save(args.dir / "keys.json")
-    policy = {
-        "key_fingerprint": _FINGERPRINT,
-        "node_id": "node-7",
-        "requirements": [{"name": "Users", "unit": "Count", "minimum": 5}],
-    }
-    (args.dir / "policy.json").write_text(json.dumps(policy, indent=2) + "\n")
-    folder = printable(args.dir)
-    keys, policy_file = f"--keys {folder}/keys.json", f"--policy {folder}/policy.json"
-    console.print(f"\nAlso wrote {folder}/keys.json and {folder}/policy.json. Try:")
-    console.print(f"  tokenverify verify {folder}/valid.json {keys} {policy_file}")
-    console.print(f"  tokenverify verify {folder}/expired.json {keys} {policy_file}")
-    console.print(f"  tokenverify inspect {folder}/forged-key.json --unverified {keys}")
-    console.print(f"  tokenverify keys list {keys}")
-    return _audit_demo(checkouts, registry, policy_file=args.dir / "policy.json", console=console)
-
-
-def _audit_demo(
-    checkouts: list[Path], registry: KeyRegistry, *, policy_file: Path, console: Console
-) -> int:
-    """What an auditor does with a store of saved checkouts: the demo's, at issue time."""
-    from . import audit
-    from ._policyfile import load_policy_file
-
-    policy = load_policy_file(policy_file).to_policy()
-    console.print(
-        "\nAn auditor asks: which of these were genuine and valid when issued? "
-        "(tokenverify audit ... --at issued)\n"
-    )
-    sys.stdout.flush()
-    audit.run(checkouts, audit.Auditor(registry, policy, at="issued"), format="table", workers=1)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    checkout.set_defaults(handler=lazy("_checkout", "checkout"), leeway=None)

@@ -32,9 +32,9 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from . import _json
-from ._files import read_regular_file
-from ._policy import MAX_GRACE, Policy, Requirement
+from .. import _json
+from .._files import read_regular_file
+from .._policy import MAX_GRACE, Policy, Requirement
 
 __all__ = ["PolicyFile", "RequirementEntry", "json_schema", "load_policy_file"]
 
@@ -205,8 +205,8 @@ def json_schema() -> dict[str, Any]:
 
 def load_policy_file(path: str | os.PathLike[str]) -> PolicyFile:
     """Read and check a policy file; ``ValueError`` names the first problem on one line."""
-    from ._sniff import looks_like
-    from ._text import encoded_limit, to_utf8
+    from .._sniff import looks_like
+    from .._text import encoded_limit, to_utf8
 
     name = os.fspath(path)
     try:

@@ -15,9 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
-from ._cli_output import (
+from .._errors import InvalidKey
+from .._files import exclusive_lock, read_regular_file
+from .._keys import RegisteredKey, explain_pins, key_type, load_key_source
+from .._registry import KeyRegistry
+from .._text import encoded_limit, to_utf8
+from ._output import (
     CliError,
     Console,
     describe_os_error,
@@ -25,11 +28,6 @@ from ._cli_output import (
     os_error_reason,
     printable,
 )
-from ._errors import InvalidKey
-from ._files import exclusive_lock, read_regular_file
-from ._keys import RegisteredKey, explain_pins, load_key_source
-from ._registry import KeyRegistry
-from ._text import encoded_limit, to_utf8
 
 __all__ = [
     "add_key",
@@ -44,17 +42,6 @@ __all__ = [
 _MAX_KEY_SOURCE = 1 << 20
 _MAX_KEYS_FILE = 16 << 20  # as tokenverify._keyfile allows
 _KEYS_FILE_MARK = b'"tokenverify-keys"'
-_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-
-
-def key_type(key: RegisteredKey) -> str:
-    """``RSA-4096``, ``EC P-384`` or ``Ed25519``."""
-    public = key.public_key
-    if isinstance(public, rsa.RSAPublicKey):
-        return f"RSA-{public.key_size}"
-    if isinstance(public, ec.EllipticCurvePublicKey):
-        return f"EC {_CURVES.get(public.curve.name, public.curve.name)}"
-    return "Ed25519"
 
 
 def load_trust(path: str, fingerprint: str | None, algorithms: list[str] | None) -> KeyRegistry:
@@ -144,7 +131,7 @@ def _add_key_locked(args: argparse.Namespace, console: Console) -> int:
 
 
 def _named(source: bytes) -> list[tuple[str, frozenset[str] | None]]:
-    from ._keys import thumbprint
+    from .._keys import thumbprint
 
     return [(thumbprint(key), names) for key, names, _ in load_key_source(source)]
 
@@ -206,7 +193,7 @@ def _remove_keys_locked(args: argparse.Namespace, console: Console) -> int:
 
 def print_keys_schema(args: argparse.Namespace, console: Console) -> int:
     """``keys schema``: the keys file's JSON Schema."""
-    from ._keyfile import json_schema
+    from ..formats._keys_file import json_schema
 
     console.print(json.dumps(json_schema(), indent=2))
     return 0

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ._cli_output import Console
+from ._output import Console
 
 __all__ = ["SHELLS", "Command", "Option", "Positional", "completion_script", "describe"]
 

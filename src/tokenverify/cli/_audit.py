@@ -18,13 +18,12 @@ import shlex
 import sys
 from typing import TYPE_CHECKING
 
-from ._cli_args import parse_duration, parse_time
-from ._cli_output import CliError, Console
-from ._display import printable
+from .._display import printable
+from ._args import Parser, add_policy, add_trust, command, lazy, parse_duration, parse_time
+from ._output import CliError, Console
 
 if TYPE_CHECKING:
-    from ._cli import _Parser
-    from .audit import SourceFault
+    from ..audit import SourceFault
 
 __all__ = ["add_audit_command", "audit"]
 
@@ -87,19 +86,17 @@ def parse_workers(text: str) -> int:
     return int(text)
 
 
-def add_audit_command(commands: argparse._SubParsersAction[_Parser]) -> None:
-    """Register ``audit`` with the main parser (called by :mod:`tokenverify._cli`)."""
-    from ._cli import _add_policy, _add_trust, _command, _lazy
-
-    audit = _command(
+def add_audit_command(commands: argparse._SubParsersAction[Parser]) -> None:
+    """Register ``audit`` with the main parser (called by :func:`tokenverify.cli.build_parser`)."""
+    audit = command(
         commands,
         "audit",
         "audit stored checkouts: files, folders, JSON Lines, stdin, SQLite",
         _AUDIT_EPILOG,
     )
     audit.add_argument("sources", nargs="+", metavar="SOURCE", help="where the tokens are")
-    _add_trust(audit, required=True)
-    _add_policy(audit)
+    add_trust(audit, required=True)
+    add_policy(audit)
     audit.add_argument(
         "--at",
         type=parse_at,
@@ -131,7 +128,7 @@ def add_audit_command(commands: argparse._SubParsersAction[_Parser]) -> None:
         "--quiet", "-q", action="store_true", help="no progress and no summary on stderr"
     )
     _add_report_flags(audit)
-    audit.set_defaults(handler=_lazy("_cli_audit", "audit"))
+    audit.set_defaults(handler=lazy("_audit", "audit"))
 
 
 def _add_report_flags(audit: argparse.ArgumentParser) -> None:
@@ -162,7 +159,7 @@ def _add_report_flags(audit: argparse.ArgumentParser) -> None:
 
 def _report_inputs(args: argparse.Namespace) -> tuple[list[object], object]:
     """The grants and revocation list, checked before any token is read (exit 2)."""
-    from .audit._grants import GrantError, grants_from
+    from ..audit._grants import GrantError, grants_from
 
     try:
         grants: list[object] = list(grants_from(args.grant, args.license))
@@ -170,7 +167,7 @@ def _report_inputs(args: argparse.Namespace) -> tuple[list[object], object]:
         raise CliError(str(exc)) from None
     revocations: object = None
     if args.revocations is not None:
-        from ._revocation import RevocationList
+        from .._revocation import RevocationList
 
         try:
             revocations = RevocationList.load(args.revocations)
@@ -181,10 +178,10 @@ def _report_inputs(args: argparse.Namespace) -> tuple[list[object], object]:
 
 def audit(args: argparse.Namespace, console: Console) -> int:
     """Audit every source; 0 all valid, 1 any rejected, 2 no token or a source error."""
-    from . import audit as library
-    from ._cli_keys import load_trust
-    from ._cli_verify import build_policy
-    from .audit._progress import open_progress
+    from .. import audit as library
+    from ..audit._progress import open_progress
+    from ._keys import load_trust
+    from ._verify import build_policy
 
     if args.resume and (args.output is None or args.format not in library.LINE_FORMATS):
         raise CliError(
@@ -198,7 +195,7 @@ def audit(args: argparse.Namespace, console: Console) -> int:
     grants, revocations = _report_inputs(args)
     auditor = library.Auditor(registry, policy, at=args.at, revocations=revocations)  # type: ignore[arg-type]
     if revocations is not None:
-        from .audit._provenance import file_sha256
+        from .._files import file_sha256
 
         auditor.revocations_file = (args.revocations, file_sha256(args.revocations))
     problems = _Problems()
