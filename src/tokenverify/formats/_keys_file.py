@@ -21,7 +21,9 @@ from .._files import write_atomically
 from .._keyfile import FORMAT, VERSION, parse_time
 
 if TYPE_CHECKING:
-    from .._registry import KeyRegistry
+    from collections.abc import Iterable
+
+    from .._keys import RegisteredKey
 
 __all__ = ["KeyFile", "KeyFileEntry", "json_schema", "save_registry", "to_key_file"]
 
@@ -94,8 +96,8 @@ def json_schema() -> dict[str, Any]:
     return KeyFile.model_json_schema()
 
 
-def to_key_file(registry: KeyRegistry) -> KeyFile:
-    """The keys file model of a registry."""
+def to_key_file(registry: Iterable[RegisteredKey]) -> KeyFile:
+    """The keys file model of a registry (its keys, in order)."""
     return KeyFile(
         keys=[
             KeyFileEntry(
@@ -113,7 +115,7 @@ def to_key_file(registry: KeyRegistry) -> KeyFile:
     )
 
 
-def save_registry(registry: KeyRegistry, path: str | os.PathLike[str]) -> None:
+def save_registry(registry: Iterable[RegisteredKey], path: str | os.PathLike[str]) -> None:
     """Write atomically: a reader sees the old file or the new one, never half of one."""
     text = json.dumps(to_key_file(registry).model_dump(mode="json"), indent=2) + "\n"
     write_atomically(Path(path), text.encode("utf-8"))
