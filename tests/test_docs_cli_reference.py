@@ -76,7 +76,7 @@ def test_every_argument_is_listed_with_its_help_in_its_command_section(
         assert _html(command.format_usage().strip().split("\n")[0]) in _html(section)
         listed = {
             word
-            for label in re.findall(r"<dt><code>(.*?)</code></dt>", section)
+            for label in re.findall(r"<tr><td><code>(.*?)</code></td>", section)
             for word in label.replace(",", " ").split()
         }
         formatter = command._get_formatter()

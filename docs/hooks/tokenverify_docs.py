@@ -102,7 +102,7 @@ def _command_section(
     if command.description or summary:
         out += [f"<p>{_inline(command.description or summary)}</p>", ""]
     formatter = command._get_formatter()
-    items = []
+    rows = []
     for action in arguments(command):
         label = ", ".join(action.option_strings) or str(action.metavar or action.dest)
         if action.option_strings and action.nargs != 0:
@@ -112,24 +112,32 @@ def _command_section(
             choices = ", ".join(str(choice) for choice in action.choices)
             if choices not in help_text:
                 help_text += f" (one of: {choices})"
-        items.append(
-            f"<dt><code>{html.escape(str(label))}</code></dt><dd>{_inline(help_text)}</dd>"
+        rows.append(
+            f"<tr><td><code>{html.escape(label)}</code></td><td>{_inline(help_text)}</td></tr>"
         )
-    subcommands = [
-        action for action in command._actions if isinstance(action, argparse._SubParsersAction)
-    ]
-    for action in subcommands:
-        for choice in action._choices_actions:
-            link = f"#{_anchor((*path, choice.dest))}"
-            items.append(
-                f'<dt><a href="{link}"><code>{html.escape(choice.dest)}</code></a></dt>'
-                f"<dd>{_inline(choice.help or '')}</dd>"
-            )
-    if items:
-        out += ['<dl class="tokenverify-cli">', *items, "</dl>", ""]
+    if rows:
+        out += [_table(("argument", "what it does"), rows), ""]
+    rows = []
+    for action in command._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                link = f"#{_anchor((*path, choice.dest))}"
+                rows.append(
+                    f'<tr><td><a href="{link}"><code>{html.escape(choice.dest)}</code></a></td>'
+                    f"<td>{_inline(choice.help or '')}</td></tr>"
+                )
+    if rows:
+        out += [_table(("command", "what it does"), rows), ""]
     if command.epilog:
         out += ["```text", command.epilog.strip("\n"), "```", ""]
     return out
+
+
+def _table(headings: tuple[str, str], rows: list[str]) -> str:
+    head = "".join(f"<th>{heading}</th>" for heading in headings)
+    return "\n".join(
+        ["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>", *rows, "</tbody>", "</table>"]
+    )
 
 
 def _anchor(path: tuple[str, ...]) -> str:
