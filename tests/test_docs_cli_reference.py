@@ -8,15 +8,15 @@ and its help, and every epilog in the rendered page, in that command's own secti
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import re
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-from tokenverify._cli import _build_parser
 
 HOOK = Path(__file__).resolve().parents[1] / "docs" / "hooks" / "tokenverify_docs.py"
 
@@ -30,6 +30,15 @@ def hook() -> ModuleType:
     sys.modules.setdefault("tokenverify_docs", module)
     spec.loader.exec_module(module)
     return module
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    """The parser of the module the ``tokenverify`` console script runs (wherever it lives)."""
+    (script,) = entry_points(group="console_scripts", name="tokenverify")
+    module = importlib.import_module(script.module)
+    build = getattr(module, "build_parser", None) or module._build_parser
+    parser: argparse.ArgumentParser = build()
+    return parser
 
 
 def _walk(
