@@ -11,7 +11,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 # The development toolchain (the dev extra), which includes the runtime dependencies.
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test package lint typecheck bench fixtures clean
+.PHONY: demo test docs package lint typecheck bench fixtures clean
 
 $(CREATED):
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +31,17 @@ demo: $(DEMO_STAMP)
 	$(BIN)/tokenverify demo
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs/hooks
+	$(BIN)/ruff format --check src tests benchmarks docs/hooks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory docs
 	$(MAKE) --no-print-directory package
+
+# The documentation site (mkdocs.yml), strict: a broken link, reference or docstring is an
+# error. Into site/ (gitignored); nothing is fetched.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 # Build the sdist and the wheel as a release would (isolated build environment) and check
 # that their metadata renders on the index. Built from a copy of the tree in a temporary
@@ -44,14 +50,14 @@ test: $(STAMP)
 package: $(STAMP)
 	@out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && mkdir "$$out/tree" && \
 	tar -cf - --exclude=./.git --exclude=./.venv --exclude='*.egg-info' --exclude=./build \
-		--exclude=./dist --exclude='./.*_cache' . | tar -xf - -C "$$out/tree" && \
+		--exclude=./dist --exclude=./site --exclude='./.*_cache' . | tar -xf - -C "$$out/tree" && \
 	{ $(BIN)/python -m build --outdir "$$out/dist" "$$out/tree" >"$$out/build.log" 2>&1 \
 		|| { cat "$$out/build.log"; exit 1; }; } && \
 	$(BIN)/twine check --strict "$$out"/dist/*
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs/hooks
+	$(BIN)/ruff format --check src tests benchmarks docs/hooks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -64,4 +70,4 @@ fixtures: $(STAMP)
 	$(BIN)/python fixtures/make_fixtures.py
 
 clean:
-	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build site .mypy_cache .pytest_cache .ruff_cache .hypothesis

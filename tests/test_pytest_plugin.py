@@ -16,15 +16,16 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+# The guide "Testing your product" of the docs site holds the example (it left the README).
+EXAMPLE_PAGE = Path(__file__).resolve().parents[1] / "docs" / "testing.md"
 HEAVY = ("tokenverify", "cryptography", "boto3", "botocore", "msgspec")
 
 
 def readme_example() -> str:
-    """The python block after ``<!-- pytest-plugin-example -->`` in the README."""
-    text = README.read_text(encoding="utf-8")
+    """The python block after ``<!-- pytest-plugin-example -->`` in docs/testing.md."""
+    text = EXAMPLE_PAGE.read_text(encoding="utf-8")
     match = re.search(r"<!-- pytest-plugin-example -->\n```python\n(.*?)\n```", text, re.S)
-    assert match is not None, "README lost its pytest plugin example"
+    assert match is not None, "docs/testing.md lost its pytest plugin example"
     return match.group(1)
 
 
