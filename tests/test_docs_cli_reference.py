@@ -36,8 +36,7 @@ def _build_parser() -> argparse.ArgumentParser:
     """The parser of the module the ``tokenverify`` console script runs (wherever it lives)."""
     (script,) = entry_points(group="console_scripts", name="tokenverify")
     module = importlib.import_module(script.module)
-    build = getattr(module, "build_parser", None) or module._build_parser
-    parser: argparse.ArgumentParser = build()
+    parser: argparse.ArgumentParser = module.build_parser()
     return parser
 
 

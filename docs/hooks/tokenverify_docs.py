@@ -45,12 +45,9 @@ _LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]+)\]\((?P<target>[^)\s]+)\)")
 
 def parser() -> argparse.ArgumentParser:
     """The parser ``tokenverify`` runs: the one place this generator gets it from."""
-    try:  # the layout after issue 12: tokenverify/cli/
-        from tokenverify.cli import build_parser  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        from tokenverify._cli import _build_parser as build_parser
-    built: argparse.ArgumentParser = build_parser()
-    return built
+    from tokenverify.cli import build_parser
+
+    return build_parser()
 
 
 def commands(
