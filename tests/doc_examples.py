@@ -42,17 +42,14 @@ Placeholders
     output alike, before they are compared (see :data:`NORMALISERS`): so a page shows real
     values, and a mismatch beyond them fails with a diff of the two normalised texts.
 
-    ==========================================  ===============  ===========================
-    what                                        example          becomes
-    ==========================================  ===============  ===========================
-    an ISO 8601 instant (any precision, zone)   2026-12-01T08:5  ``<time>``
-                                                4:16Z
-    a human duration (d, h, min, s)             1 h 0 min        ``<duration>``
-    a license ARN's random id                   l-cf4f07b5...    ``l-<id>``
-    64 hex digits (SHA-256, node ids)           bc8bb06a...      ``<sha256>``
-    43 base64url characters (RFC 7638           6V5nwTsL...      ``<thumbprint>``
-    thumbprints of fresh keys)
-    ==========================================  ===============  ===========================
+    - an ISO 8601 instant, any precision, ``Z`` or an offset (``2026-12-01T08:54:16Z``,
+      ``checked_at``'s microseconds): ``<time>``;
+    - a human duration in d, h, min, s (``59 min left``, ``1 h 0 min``, ``3611 s``):
+      ``<duration>``;
+    - the random part of a license ARN (``l-`` and 32 hex digits): ``l-<id>``;
+    - 64 hex digits (a SHA-256 such as ``results_sha256``, a node id): ``<sha256>``;
+    - 43 base64url characters (an RFC 7638 thumbprint of a freshly made key):
+      ``<thumbprint>``.
 
 The same rules, for people, are in ``docs/contributing.md`` ("How examples are checked").
 """
@@ -262,14 +259,29 @@ def check_transcript(text: str, first_line: int, folder: Path) -> str | None:
 # --- the scratch folder ----------------------------------------------------------------
 
 
+#: The demo's checkouts are valid for an hour: a session longer than this (a deep
+#: hypothesis run) makes them again before a page uses them.
+SCRATCH_LIFETIME = 1800.0
+
+
 @dataclass
 class Scratch:
     """The session's prepared folder, and a fresh copy of it for each document."""
 
     template: Path
     factory: pytest.TempPathFactory
+    made: float
+
+    @classmethod
+    def prepare(cls, factory: pytest.TempPathFactory) -> Scratch:
+        template = factory.mktemp("doc-examples")
+        prepare_scratch(template)
+        return cls(template, factory, time.monotonic())
 
     def for_document(self, path: str) -> Path:
+        if time.monotonic() - self.made > SCRATCH_LIFETIME:
+            fresh = Scratch.prepare(self.factory)
+            self.template, self.made = fresh.template, fresh.made
         folder = self.factory.mktemp(f"doc-{Path(path).stem}")
         shutil.copytree(self.template, folder, dirs_exist_ok=True)
         return folder
@@ -288,9 +300,7 @@ def prepare_scratch(folder: Path) -> None:
 @pytest.fixture(scope="session")
 def doc_examples_scratch(tmp_path_factory: pytest.TempPathFactory) -> Scratch:
     """The scratch folder every document's examples start from (made once per session)."""
-    template = tmp_path_factory.mktemp("doc-examples")
-    prepare_scratch(template)
-    return Scratch(template, tmp_path_factory)
+    return Scratch.prepare(tmp_path_factory)
 
 
 def document_folder(example: Example) -> Path:
