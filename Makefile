@@ -27,8 +27,11 @@ $(STAMP): pyproject.toml | $(CREATED)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The command stays in the venv: say so last, since the demo's own hints call it by name.
 demo: $(DEMO_STAMP)
 	$(BIN)/tokenverify demo
+	@printf '\n%s\n%s\n' "tokenverify is installed in $(BIN), not on your PATH: run $(BIN)/tokenverify --help," \
+		"or first 'source $(BIN)/activate' (then: tokenverify --help). Examples: README.md, docs/."
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks conftest.py

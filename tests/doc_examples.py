@@ -5,7 +5,8 @@ A pytest plugin (loaded by the root ``conftest.py``) that hands README.md and ev
 
 ``python`` blocks
     run with Sybil's own evaluator in one namespace per document, with the document's
-    scratch folder (below) as the current directory. ``<!-- invisible-code-block: python
+    scratch folder (below) as the current directory and first on ``sys.path`` (as
+    ``python`` started there). ``<!-- invisible-code-block: python
     ... -->`` holds setup a reader need not see; ``<!-- skip: next -->`` skips the next
     block, only where it cannot run offline. A block that raises fails with its traceback.
 
@@ -450,8 +451,15 @@ def in_document_folder(evaluator: Evaluator) -> Evaluator:
 
     def evaluate(example: Example) -> str | None:
         __tracebackhide__ = True
-        with working_directory(document_folder(example)):
-            return evaluator(example)
+        folder = document_folder(example)
+        # As `python` started in that folder: its modules (an exported trust_anchors.py)
+        # are importable.
+        sys.path.insert(0, str(folder))
+        try:
+            with working_directory(folder):
+                return evaluator(example)
+        finally:
+            sys.path.remove(str(folder))
 
     return evaluate
 
@@ -511,7 +519,14 @@ def examples_sybil() -> Sybil:
 
 
 def _forget_document(namespace: dict[str, Any]) -> None:
-    namespace.pop(STATE, None)
+    """After a document: forget its folder, and the modules its examples imported from it."""
+    folder = namespace.pop(STATE, {}).get("folder")
+    if folder is None:
+        return
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None)
+        if origin is not None and Path(origin).is_relative_to(folder):
+            del sys.modules[name]
 
 
 pytest_collect_file = examples_sybil().pytest()
