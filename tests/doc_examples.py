@@ -8,7 +8,8 @@ A pytest plugin (loaded by the root ``conftest.py``) that hands README.md and ev
     scratch folder (below) as the current directory and first on ``sys.path`` (as
     ``python`` started there). ``<!-- invisible-code-block: python
     ... -->`` holds setup a reader need not see; ``<!-- skip: next -->`` skips the next
-    block, only where it cannot run offline. A block that raises fails with its traceback.
+    block, only where it cannot run offline. A block that raises fails, naming the exception
+    and the page's lines it was raised from.
 
 the launch example
     the ``python`` block right after a ``<!-- launch-example -->`` comment is the product's
@@ -67,6 +68,7 @@ import shutil
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -458,10 +460,26 @@ def in_document_folder(evaluator: Evaluator) -> Evaluator:
         try:
             with working_directory(folder):
                 return evaluator(example)
+        except (Exception, SystemExit) as error:
+            return python_failure(example, error)
         finally:
             sys.path.remove(str(folder))
 
     return evaluate
+
+
+def python_failure(example: Example, error: BaseException) -> str:
+    """A block that raised, as a reader needs it: the exception, then the calls from the
+    page's line down (pytest would print the whole page above the failing line)."""
+    page = Path(example.path).name
+    calls: list[str] = []
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename == example.path:
+            calls.append(f"  {page}, line {frame.lineno}: {frame.line}")
+        elif calls:
+            calls.append(f"  {frame.filename}, line {frame.lineno}, in {frame.name}: {frame.line}")
+    message = traceback.format_exception_only(error)[-1].rstrip()
+    return "\n".join([f"the Python block raised {message}", *calls])
 
 
 def evaluate_console(example: Example) -> str | None:

@@ -151,15 +151,18 @@ def test_a_python_block_that_raises_fails_and_blocks_share_one_namespace(
         "assert answer == 42",
         "tv.KeyRegistry.load('no-such-keys.json')",
     )
-    with pytest.raises(Exception, match=r"no-such-keys\.json") as failed:
+    with pytest.raises(SybilFailure) as failed:
         run_page(tmp_path, doc_examples_scratch, page)
-    assert not isinstance(failed.value, AssertionError)  # the shared name was there
+    report = failed.value.result.splitlines()
+    assert report[0].startswith("the Python block raised tokenverify")  # not the assert
+    assert "no-such-keys.json" in report[0]
+    assert report[1] == "  page.md, line 7: tv.KeyRegistry.load('no-such-keys.json')"
 
 
 def test_skip_next_skips_only_the_next_block(tmp_path: Path, doc_examples_scratch: Scratch) -> None:
     skipped = "<!-- skip: next -->\n" + python("raise RuntimeError('needs the network')")
     run_page(tmp_path, doc_examples_scratch, skipped + python("assert True"))
-    with pytest.raises(RuntimeError, match="after"):
+    with pytest.raises(SybilFailure, match="raised RuntimeError: after"):
         run_page(tmp_path, doc_examples_scratch, skipped + python("raise RuntimeError('after')"))
 
 
