@@ -27,12 +27,15 @@ $(STAMP): pyproject.toml | $(CREATED)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The command stays in the venv: say so last, since the demo's own hints call it by name.
 demo: $(DEMO_STAMP)
 	$(BIN)/tokenverify demo
+	@printf '\n%s\n%s\n' "tokenverify is installed in $(BIN), not on your PATH: run $(BIN)/tokenverify --help," \
+		"or first 'source $(BIN)/activate' (then: tokenverify --help). Examples: README.md, docs/."
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks docs/hooks
-	$(BIN)/ruff format --check src tests benchmarks docs/hooks
+	$(BIN)/ruff check src tests benchmarks docs/hooks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks docs/hooks conftest.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory docs
@@ -56,8 +59,8 @@ package: $(STAMP)
 	$(BIN)/twine check --strict "$$out"/dist/*
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks docs/hooks
-	$(BIN)/ruff format --check src tests benchmarks docs/hooks
+	$(BIN)/ruff check src tests benchmarks docs/hooks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks docs/hooks conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
