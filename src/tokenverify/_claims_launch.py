@@ -27,6 +27,8 @@ from ._json import loads_object
 from ._times import from_epoch, parse_iso8601, parse_numeric_date
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ._claims import Claims
 
 __all__ = ["LIGHT_PAYLOADS", "LaunchClaims", "decode_light", "parse_claims"]
@@ -37,6 +39,7 @@ __all__ = ["LIGHT_PAYLOADS", "LaunchClaims", "decode_light", "parse_claims"]
 #: about half of msgspec's ~11 ms import, so a long-running verifier soon moves over.
 LIGHT_PAYLOADS = 32
 _light_left = LIGHT_PAYLOADS
+_parse_typed: Callable[[bytes], Claims] | None = None
 
 # The AWS units (_units.UNITS, _claims.Unit): spelled out so this module imports neither.
 _UNITS = frozenset(
@@ -224,7 +227,9 @@ def parse_claims(payload: bytes) -> Claims:
     Same contract as ``_claims.parse_claims``: ``TokenRejected(invalid_claims)`` if wrong.
     """
     # One counter per process; threads racing on it only move the switch by a payload.
-    global _light_left  # noqa: PLW0603
+    global _light_left, _parse_typed  # noqa: PLW0603
+    if _parse_typed is not None:
+        return _parse_typed(payload)  # _claims is imported: this path is never taken again
     modules = sys.modules
     if _light_left > 0 and "msgspec" not in modules and "tokenverify._claims" not in modules:
         _light_left -= 1
@@ -234,6 +239,9 @@ def parse_claims(payload: bytes) -> Claims:
             return cast("Claims", claims)
     from ._claims import parse_claims as parse_typed
 
+    # Once _claims is imported the test above is false for good: skip it (and the
+    # import statement, a microsecond) from now on.
+    _parse_typed = parse_typed
     return parse_typed(payload)
 
 

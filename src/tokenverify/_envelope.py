@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from itertools import repeat
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +21,14 @@ if TYPE_CHECKING:
 
 __all__ = ["check_envelope"]
 
-# Plaintext member -> Claims field holding the signed value.
+# Plaintext member -> the signed payload's member (read on Claims.signed: the views of
+# Claims are properties, each a Python call).
 _STRING_FIELDS = (
-    ("LicenseArn", "license_arn"),
-    ("LicenseConsumptionToken", "license_consumption_token"),
-    ("NodeId", "node_id"),
-    ("CheckoutType", "checkout_type"),
-    ("ProductSKU", "product_sku"),
+    ("LicenseArn", "licenseArn"),
+    ("LicenseConsumptionToken", "licenseConsumptionToken"),
+    ("NodeId", "nodeId"),
+    ("CheckoutType", "checkoutType"),
+    ("ProductSKU", "productSKU"),
 )
 # Plaintext member -> (Claims field holding the signed instant, signed payload spelling).
 _TIME_FIELDS = (
@@ -37,22 +37,16 @@ _TIME_FIELDS = (
 )
 _PLAIN_TRIPLE = itemgetter("Name", "Value", "Unit")
 _SIGNED_TRIPLE = attrgetter("name", "value", "unit")
-# (plaintext member, signed getter, types a plaintext value may have to count as equal)
-_IN_ORDER = (
-    ("Name", attrgetter("name"), {str}),
-    ("Unit", attrgetter("unit"), {str}),
-    ("Value", attrgetter("value"), {str, type(None)}),
-)
 
 
 def check_envelope(envelope: Mapping[str, Any], claims: Claims) -> None:
     """Raise ``TokenRejected(envelope_mismatch)`` if plaintext and signed values differ."""
+    signed_payload = claims.signed
     for member, field in _STRING_FIELDS:
         plain = envelope.get(member)
-        signed = getattr(claims, field)
+        signed = getattr(signed_payload, field)
         if plain is not None and signed is not None and plain != signed:
             raise _mismatch(member, f"{_preview(plain)}, signed {_preview(signed)}")
-    signed_payload = claims.signed
     for member, field, spelling in _TIME_FIELDS:
         plain = envelope.get(member)
         # The very text the token signs (AWS writes both from one clock) names the signed
@@ -64,7 +58,7 @@ def check_envelope(envelope: Mapping[str, Any], claims: Claims) -> None:
             if instant != getattr(claims, field):
                 raise _mismatch(member, f"{_preview(plain)}, which is not the signed instant")
     plain_entitlements = envelope.get("EntitlementsAllowed")
-    signed_entitlements = claims.entitlements
+    signed_entitlements = signed_payload.entitlementsAllowed
     if (
         plain_entitlements is not None
         and signed_entitlements is not None
@@ -76,10 +70,11 @@ def check_envelope(envelope: Mapping[str, Any], claims: Claims) -> None:
                 "EntitlementsAllowed", "a different set of entitlements than the token signs"
             )
     plain_metadata = envelope.get("CheckoutMetadata")
+    signed_metadata = claims.metadata  # what the checkout_metadata view returns
     if (
         plain_metadata is not None
-        and claims.checkout_metadata is not None
-        and _metadata_object(plain_metadata) != claims.checkout_metadata
+        and signed_metadata is not None
+        and _metadata_object(plain_metadata) != signed_metadata
     ):
         raise _mismatch("CheckoutMetadata", "different metadata than the token signs")
 
@@ -99,17 +94,27 @@ def _equal_in_order(plain: object, signed: tuple[SignedEntitlement, ...]) -> boo
     agree, and building them (tuples, hashes) is skipped. False decides nothing.
 
     Only plain ``dict`` items and ``str`` (or absent) values qualify, whose equality and
-    hashing are the built-ins' own, so the answer is the set comparison's. All in C maps:
-    a Python loop over 45 entitlements costs more than the sets it saves.
+    hashing are the built-ins' own, so the answer is the set comparison's. Types are
+    checked before any ``==``: a caller's own objects never have their ``__eq__`` run by
+    a shortcut. One loop over the pairs reads each member once: a third of the
+    instructions of three ``map`` passes per member (measured with callgrind).
     """
     if type(plain) is not list or len(plain) != len(signed):
         return False
-    if plain and set(map(type, plain)) != {dict}:
-        return False
-    for member, signed_getter, types in _IN_ORDER:
-        values = list(map(dict.get, plain, repeat(member)))
-        # Types first: a caller's own objects never have their __eq__ run by a shortcut.
-        if not set(map(type, values)) <= types or values != list(map(signed_getter, signed)):
+    for item, entitlement in zip(plain, signed, strict=True):
+        if type(item) is not dict:
+            return False
+        name = item.get("Name")
+        if type(name) is not str or name != entitlement.name:
+            return False
+        unit = item.get("Unit")
+        if type(unit) is not str or unit != entitlement.unit:
+            return False
+        value = item.get("Value")
+        if value is None:
+            if entitlement.value is not None:
+                return False
+        elif type(value) is not str or value != entitlement.value:
             return False
     return True
 
@@ -133,8 +138,12 @@ def _entitlement_set(value: object) -> set[tuple[object, object, object]] | None
 def _metadata_object(value: object) -> dict[str, str] | None:
     """The plaintext ``[{Name, Value}]`` list as a mapping, folded as the signed list is:
     a name repeated with one value is one entry, with two values it cannot agree."""
-    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+    if not isinstance(value, list):
         return None
+    for item in value:
+        # type() first: an ABC check costs more, and boto3 and our parser give dicts.
+        if type(item) is not dict and not isinstance(item, Mapping):
+            return None
     metadata: dict[str, str] = {}
     for item in value:
         name, plain = item.get("Name"), item.get("Value")

@@ -28,6 +28,8 @@ CheckoutSource = Mapping[str, Any] | str | bytes | bytearray | memoryview | os.P
 _WHITESPACE = b" \t\r\n"
 # First bytes of the UTF-8, -16 and -32 BOMs; an int set: 10x cheaper than a bytes search.
 _MAY_START_A_BOM = frozenset(b"\xef\xff\xfe\x00")
+# What TokenInput(...) runs, without its Python-level __new__ (a verify builds one).
+_new_input = tuple.__new__
 
 
 class TokenInput(NamedTuple):
@@ -105,7 +107,7 @@ def _from_bytes(data: bytes, max_size: int) -> TokenInput:
         # whitespace; only other input pays for the sniffing.
         if data[:2] != b"ey" or 9 in data or 10 in data:  # tab, newline: int lookup is memchr
             _refuse_if_not_a_checkout(data)
-        return TokenInput(data, None)
+        return _new_input(TokenInput, (data, None))
     try:
         document = _json.loads_object(data)
     except ValueError as exc:
@@ -164,7 +166,7 @@ def _from_response(response: Mapping[str, Any], max_size: int) -> TokenInput:
         raise TokenRejected(
             Reason.malformed, f"SignedToken is a {type(token).__name__}, not a string"
         )
-    return TokenInput(token_bytes.strip(_WHITESPACE), response)
+    return _new_input(TokenInput, (token_bytes.strip(_WHITESPACE), response))
 
 
 def _mapping_kind(document: Mapping[str, Any]) -> str | None:

@@ -43,6 +43,7 @@ _REFUSED_MEMBERS = ("crit", "b64", "zip", "enc", "cty")
 _HEADER_CACHE: dict[bytes, tuple[MappingProxyType[str, Any], str, str | None, bool]] = {}
 _HEADER_CACHE_SIZE = 64
 _TOKEN_TYPES = (str, bytes, bytearray, memoryview)
+_new_token = tuple.__new__
 
 
 class CompactToken(NamedTuple):
@@ -102,7 +103,10 @@ def parse_compact(token: str | bytes, max_size: int = DEFAULT_MAX_TOKEN_SIZE) ->
     if nested:
         header = _fresh(header)
     signature = decode_segment(signature_segment, "signature")
-    return CompactToken(header, algorithm, kid, token[:second], payload_segment, signature)
+    # tuple.__new__ is what CompactToken(...) runs, without its Python-level __new__.
+    return _new_token(
+        CompactToken, (header, algorithm, kid, token[:second], payload_segment, signature)
+    )
 
 
 def _segment_problem(token: bytes) -> str:
