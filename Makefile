@@ -65,9 +65,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Every row of the performance page (docs/performance.md), in one run.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/verify_cost.py
 	$(BIN)/python benchmarks/launch.py
+	$(BIN)/python benchmarks/audit_bench.py --only cost
+	$(BIN)/python benchmarks/audit_bench.py --only scaling
 
 fixtures: $(STAMP)
 	$(BIN)/python fixtures/make_fixtures.py

@@ -52,8 +52,10 @@ from audit_store import Issuers, distinct_lines, write_store
 from tokenverify import audit
 
 TOKENVERIFY = Path(sys.executable).with_name("tokenverify")
-SCALING_TARGET = 1.8
-COST_TARGET = 1.5
+# Issue 11's targets: 2 workers at least 1.9x one; one worker's cost per token at most
+# 1.35x (4 KB token) and 1.7x (1 KB token) the bare signature check.
+SCALING_TARGET = 1.9
+COST_TARGETS = {"A": 1.35, "B": 1.7}
 MEMORY_TARGET_MB = 250.0
 USAGE_SHARE_TARGET = 0.10
 POLICY = tv.Policy(node_id=NODE_ID)
@@ -304,8 +306,8 @@ def measure_cost(settings: Settings, issuers: Issuers, folder: Path) -> dict[str
                 "title": title,
                 "rows": rows,
                 "headline_ratio": headline,
-                "target": COST_TARGET,
-                "verdict": _verdict(headline <= COST_TARGET),
+                "target": COST_TARGETS[key],
+                "verdict": _verdict(headline <= COST_TARGETS[key]),
             }
         )
     return {
