@@ -37,7 +37,7 @@ import msgspec
 
 from .._display import printable
 from .._errors import Reason
-from ._record import AuditRecord, inconsistency
+from ._record import AuditRecord, inconsistency, jsonl_line
 from ._signals import sigint_held
 from ._summary import Summary
 
@@ -228,7 +228,7 @@ class _JsonlWriter:
         self.sink = sink
 
     def write(self, record: AuditRecord) -> None:
-        self.sink.add(_ENCODER.encode(record) + b"\n")
+        self.sink.add(jsonl_line(record))
 
     def flush(self) -> None:
         self.sink.flush()

@@ -18,12 +18,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-import msgspec
-
 from .._errors import Reason
 from .._times import from_epoch
 from ._findings import IN_GRACE, KINDS, Kind, human_duration, kind_of
-from ._record import AuditRecord
+from ._record import AuditRecord, jsonl_line
 from ._resume import split_id
 
 if TYPE_CHECKING:
@@ -53,7 +51,6 @@ _SPANS_PER_ROW = 24
 _FINDINGS_KEPT = 1000
 _AFFECTED_SHOWN = 50
 _GROUP_NODES_SHOWN = 20
-_ENCODE_LINE = msgspec.json.Encoder().encode  # the --format jsonl encoding, byte for byte
 # Source ids are packed into one int: (prefix number << 42) | line or rowid (1 to 4e12).
 _NUMBER_BITS = 42
 _NUMBER_MASK = (1 << _NUMBER_BITS) - 1
@@ -249,7 +246,7 @@ class Summary:
         # The parent process runs this once per token while workers verify: it is kept
         # to plain dict and list operations (about 2 µs).
         self.total += 1
-        self._results.update(_ENCODE_LINE(record) + b"\n")
+        self._results.update(jsonl_line(record))  # the --format jsonl line, byte for byte
         ok = record.ok
         if ok:
             self.ok += 1
