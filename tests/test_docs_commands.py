@@ -79,7 +79,8 @@ def test_the_pages_show_commands_to_check() -> None:
 
 @pytest.mark.parametrize(("where", "arguments"), _shown(), ids=lambda value: str(value)[:80])
 def test_a_command_shown_in_the_docs_parses(where: str, arguments: list[str]) -> None:
-    assert _parse_error(arguments) is None, f"{where}: {_parse_error(arguments)}"
+    error = _parse_error(arguments)
+    assert error is None, f"{where}: {error}"
 
 
 def test_the_reader_finds_commands_in_pipes_and_continuations_and_catches_a_bad_flag() -> None:
