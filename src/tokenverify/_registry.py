@@ -28,6 +28,7 @@ __all__ = ["MAX_CANDIDATE_KEYS", "KeyRegistry", "KeySelection"]
 #: Whether the kid matched or not: an unmatched kid costs no more than a matched one.
 MAX_CANDIDATE_KEYS = 8
 _MAX_FINGERPRINT_LENGTH = 256
+_SELECTIONS_KEPT = 64
 
 
 class KeySelection(NamedTuple):
@@ -53,6 +54,10 @@ class KeyRegistry:
         self._by_fingerprint: dict[str, list[RegisteredKey]] = {}
         # kid header values we recognise: a fingerprint, a JWK kid / KMS KeyId, a thumbprint.
         self._by_kid: dict[str, list[RegisteredKey]] = {}
+        # select() by (kid, fingerprint): the same few pairs recur for every token of an
+        # issuer. Emptied whenever a key is added or removed; bounded, since kids come
+        # from tokens.
+        self._selections: dict[tuple[str | None, str | None], KeySelection] = {}
 
     def add(
         self,
@@ -107,6 +112,7 @@ class KeyRegistry:
         removed = len(self) - len(entries)
         self._by_fingerprint.clear()
         self._by_kid.clear()
+        self._selections.clear()
         for entry in entries:
             self._insert(entry)
         return removed
@@ -140,6 +146,15 @@ class KeyRegistry:
         order; the signature check tries at most :data:`MAX_CANDIDATE_KEYS` of those
         pinned to the token's algorithm.
         """
+        selection = self._selections.get((kid, fingerprint))
+        if selection is None:
+            selection = self._select(kid, fingerprint)
+            if len(self._selections) >= _SELECTIONS_KEPT:
+                self._selections.clear()
+            self._selections[kid, fingerprint] = selection
+        return selection
+
+    def _select(self, kid: str | None, fingerprint: str | None) -> KeySelection:
         expected = fingerprint
         if expected is None and len(self._by_fingerprint) == 1:
             # One trusted issuer: no ambiguity about whose token this must be.
@@ -205,6 +220,7 @@ class KeyRegistry:
         return f"<KeyRegistry {len(self._by_fingerprint)} fingerprints, {len(self)} keys>"
 
     def _insert(self, entry: RegisteredKey) -> None:
+        self._selections.clear()
         self._by_fingerprint.setdefault(entry.fingerprint, []).append(entry)
         for name in {entry.fingerprint, entry.key_id, entry.thumbprint}:
             if name:

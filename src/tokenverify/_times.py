@@ -22,10 +22,23 @@ _ISO8601 = re.compile(
 #: 9999-12-31T23:59:59Z + 1 s: the first instant datetime cannot hold.
 MAX_EPOCH = 253402300800
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_from_isoformat = datetime.fromisoformat
+_SECONDS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}", re.ASCII).fullmatch
 
 
 def parse_iso8601(text: object) -> datetime:
     """Parse AWS's timestamp spelling to an aware UTC datetime; ``ValueError`` otherwise."""
+    if type(text) is str and _SECONDS(text) is not None:
+        # AWS's usual spelling, YYYY-MM-DDThh:mm:ss: what the general pattern's path below
+        # does with it, without its optional groups (tests/properties/test_prop_times.py
+        # runs both). The C parser sees nothing it could read loosely; the constructor
+        # inside it still refuses month 13, hour 24, Feb 30 and leap seconds.
+        return _from_isoformat(text + "+00:00")
+    return parse_by_pattern(text)
+
+
+def parse_by_pattern(text: object) -> datetime:
+    """:func:`parse_iso8601` without its shortcut: the pattern decides every spelling."""
     if not isinstance(text, str):
         raise ValueError(f"expected an ISO 8601 string, found {type(text).__name__}")
     match = _ISO8601.fullmatch(text)

@@ -207,3 +207,36 @@ def test_strings_fromisoformat_accepts_are_refused(text: str) -> None:
     assert reference_parse(text) is None
     with pytest.raises(ValueError, match="is not YYYY-MM-DDThh:mm:ss"):
         _times.parse_iso8601(text)
+
+
+def outcome(parse: object, text: str) -> tuple[str, object]:
+    """What a parser makes of ``text``: its value, or its error's message."""
+    assert callable(parse)
+    try:
+        return "value", parse(text)
+    except ValueError as exc:
+        return "error", str(exc)
+
+
+nineteen_characters = st.text(st.sampled_from(NEAR_MISS_CHARACTERS), min_size=19, max_size=19)
+seconds_spellings = moments.map(lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S"))
+# A seconds spelling with one character replaced: still 19 characters, the shortcut's case.
+one_replaced = st.builds(
+    lambda text, position, char: text[:position] + char + text[position + 1 :],
+    seconds_spellings,
+    st.integers(0, 18),
+    st.sampled_from(NEAR_MISS_CHARACTERS),
+)
+
+
+@given(seconds_spellings | one_replaced | nineteen_characters | near_misses)
+@example("2021-W15-2T05:35:47")  # a week date is 19 characters too
+@example("2021-04-13 05:35:47")
+@example("20210413T053547.123")
+@example("2021-04-13T24:00:00")
+@example("\u0662\u0660\u0662\u0661-04-13T05:35:47")
+@example("+202-04-13T05:35:47")
+def test_the_seconds_shortcut_returns_what_the_pattern_returns(text: str) -> None:
+    """``parse_iso8601`` reads AWS's 19-character spelling by a pattern without optional
+    groups; on every text it gives the general path's value, or that path's own error."""
+    assert outcome(_times.parse_iso8601, text) == outcome(_times.parse_by_pattern, text)
