@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
 from types import MappingProxyType
@@ -103,14 +103,14 @@ class VerifiedCheckout:
         warnings: tuple[CheckoutWarning, ...] = NO_WARNINGS,
     ) -> None:
         # Entitlement tuples and the raw claims are built on first use: a launch check
-        # reads one or two fields, an audit perhaps none.
-        setattr_ = object.__setattr__
-        setattr_(self, "_claims", claims)
-        setattr_(self, "_key", key)
-        setattr_(self, "_token", token)
-        setattr_(self, "_entitlements", None)
-        setattr_(self, "_raw", None)
-        setattr_(self, "_warnings", warnings)
+        # reads one or two fields, an audit perhaps none. The slots are set through their
+        # descriptors, past __setattr__: a third of the cost of object.__setattr__ calls.
+        _set_claims(self, claims)
+        _set_key(self, key)
+        _set_token(self, token)
+        _set_entitlements(self, None)
+        _set_raw(self, None)
+        _set_warnings(self, warnings)
 
     @property
     def warnings(self) -> tuple[CheckoutWarning, ...]:
@@ -233,6 +233,19 @@ class VerifiedCheckout:
             f"algorithm={self.algorithm!r}, key_fingerprint={self.key_fingerprint!r})"
         )
 
+
+def _slot_setter(name: str) -> Callable[[VerifiedCheckout, object], None]:
+    """The slot's own setter, which __setattr__ (immutability) does not stand in front of."""
+    setter: Callable[[VerifiedCheckout, object], None] = VerifiedCheckout.__dict__[name].__set__
+    return setter
+
+
+_set_claims = _slot_setter("_claims")
+_set_key = _slot_setter("_key")
+_set_token = _slot_setter("_token")
+_set_entitlements = _slot_setter("_entitlements")
+_set_raw = _slot_setter("_raw")
+_set_warnings = _slot_setter("_warnings")
 
 #: ``(name, value, unit)`` of one signed entitlement, in C.
 _TRIPLE = attrgetter("name", "value", "unit")

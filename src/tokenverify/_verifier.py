@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ._claims_launch import parse_claims
 from ._envelope import check_envelope
@@ -16,7 +18,7 @@ from ._policy import Policy, check_policy, check_typ
 from ._registry import KeyRegistry
 from ._result import Verdict, VerifiedCheckout
 from ._signature import check_signature
-from ._token import DEFAULT_MAX_TOKEN_SIZE, decode_segment, parse_compact
+from ._token import DEFAULT_MAX_TOKEN_SIZE, CompactToken, decode_segment, parse_compact
 from ._warning_checks import gather_warnings
 from ._warnings import NO_WARNINGS, ONLY_NODE_NOT_CHECKED, WarningCode
 
@@ -31,6 +33,9 @@ _DEFAULT_POLICY = Policy()
 #: When to judge a checkout: the clock (None), an aware datetime, epoch seconds, or
 #: ``"issued"`` for the checkout's own issuedAt.
 Instant = datetime | float | Literal["issued"] | None
+#: Tokens that verify_each takes through each stage together: enough for the stages'
+#: code to stay warm, few enough that the tokens' own bytes stay in cache between stages.
+_STAGED = 32
 
 
 class Verifier:
@@ -98,11 +103,78 @@ class Verifier:
             at_issue, instant = True, 0.0  # replaced by issuedAt once it is known
         else:
             at_issue, instant = False, _instant(now)
+        parsed, envelope = self._read(source)
+        key = check_signature(parsed, self.registry, self.policy.key_fingerprint)
+        return self._finish(parsed, envelope, key, at_issue, instant)
+
+    def verify_each(
+        self, sources: Iterable[object], now: Instant = None
+    ) -> list[VerifiedCheckout | TokenRejected]:
+        """:meth:`verify` each source, in order: its checkout, or the ``TokenRejected``
+        it raised, in its place. Any other exception propagates, as from :meth:`verify`.
+
+        The same checks with the same results, faster on many tokens (an audit's chunk):
+        a few tokens at a time are read and parsed, then their signatures checked, then
+        their claims, so that each stage's code stays warm in the CPU's caches instead of
+        being pushed out by OpenSSL's at every token (``benchmarks/verify_cost.py``).
+        """
+        # A bad ``now`` is refused before any work, as by verify; the clock (now=None) is
+        # read for each token as its claims are checked.
+        fixed: float | None = None
+        if now == "issued":
+            at_issue, fixed = True, 0.0
+        else:
+            at_issue = False
+            if now is not None:
+                fixed = _instant(now)
+        registry, fingerprint = self.registry, self.policy.key_fingerprint
+        results: list[VerifiedCheckout | TokenRejected] = []
+        iterator = iter(sources)
+        while batch := list(itertools.islice(iterator, _STAGED)):
+            outcomes: list[VerifiedCheckout | TokenRejected | None] = [None] * len(batch)
+            read: list[tuple[int, CompactToken, Mapping[str, Any] | None]] = []
+            for index, source in enumerate(batch):
+                try:
+                    parsed, envelope = self._read(source)
+                except TokenRejected as rejection:
+                    outcomes[index] = rejection
+                    continue
+                read.append((index, parsed, envelope))
+            signed: list[tuple[int, CompactToken, Mapping[str, Any] | None, RegisteredKey]] = []
+            for index, parsed, envelope in read:
+                try:
+                    key = check_signature(parsed, registry, fingerprint)
+                except TokenRejected as rejection:
+                    outcomes[index] = rejection
+                    continue
+                signed.append((index, parsed, envelope, key))
+            for index, parsed, envelope, key in signed:
+                instant = time.time() if fixed is None else fixed
+                try:
+                    outcomes[index] = self._finish(parsed, envelope, key, at_issue, instant)
+                except TokenRejected as rejection:
+                    outcomes[index] = rejection
+            # Every slot is filled: by the read, the signature check or the claims stage.
+            results.extend(cast("list[VerifiedCheckout | TokenRejected]", outcomes))
+        return results
+
+    def _read(self, source: object) -> tuple[CompactToken, Mapping[str, Any] | None]:
+        """The parsed token (typ checked) and the response it came in, if any."""
         token, envelope = read_input(source, self.max_token_size)
         parsed = parse_compact(token, self.max_token_size)
         if self.policy.typ is not None:
             check_typ(self.policy, parsed.header)
-        key = check_signature(parsed, self.registry, self.policy.key_fingerprint)
+        return parsed, envelope
+
+    def _finish(
+        self,
+        parsed: CompactToken,
+        envelope: Mapping[str, Any] | None,
+        key: RegisteredKey,
+        at_issue: bool,
+        instant: float,
+    ) -> VerifiedCheckout:
+        """Everything after the signature: claims, binding, envelope, clock, policy."""
         claims = parse_claims(decode_segment(parsed.payload_segment, "payload"))
         mark_started = False
         try:
