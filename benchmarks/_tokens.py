@@ -100,9 +100,25 @@ class Scenario:
 
 def build_scenario(key: str) -> Scenario:
     """Scenario ``"A"`` (4 KB PS384 RSA-4096) or ``"B"`` (1 KB PS256 RSA-2048)."""
+    if key not in ("A", "B"):
+        raise ValueError(f"unknown scenario {key!r}")
+    algorithm, key_size = ("PS384", 4096) if key == "A" else ("PS256", 2048)
+    issuer = TestIssuer.generate(algorithm, fingerprint=FINGERPRINT, key_size=key_size)
+    return _scenario(key, issuer, _checkout(key, issuer, None))
+
+
+def more_tokens(scenario: Scenario, count: int) -> list[str]:
+    """``count`` more tokens of the scenario's shape, key and license: as many checkouts."""
+    license_arn = scenario.response["LicenseArn"]
+    return [
+        _checkout(scenario.key, scenario.issuer, license_arn)["SignedToken"] for _ in range(count)
+    ]
+
+
+def _checkout(key: str, issuer: TestIssuer, license_arn: str | None) -> dict[str, Any]:
     if key == "A":
-        issuer = TestIssuer.generate("PS384", fingerprint=FINGERPRINT, key_size=4096)
-        response = issuer.checkout(
+        return issuer.checkout(
+            license_arn=license_arn,
             min_token_length=0,
             node_id=NODE_ID,
             entitlements=scenario_a_entitlements(),
@@ -110,25 +126,27 @@ def build_scenario(key: str) -> Scenario:
             borrow=True,
             checkout_metadata={"Mac": "0A:1B:2C:3D:4E:5F", "Hostname": "build-agent-07"},
         )
+    return issuer.checkout(
+        license_arn=license_arn,
+        min_token_length=0,
+        node_id=NODE_ID,
+        entitlements=[
+            ("Users", "250", "Count"),
+            ("Storage", "500", "Gigabytes"),
+            ("Feature.Reporting", None, "None"),
+        ],
+        ttl=3600,
+        checkout_metadata={"Mac": "0A:1B:2C:3D:4E:5F"},
+    )
+
+
+def _scenario(key: str, issuer: TestIssuer, response: dict[str, Any]) -> Scenario:
+    if key == "A":
         title = "A: ~4 KB AWS-shaped borrow token, PS384, RSA-4096"
         target = 1.3  # issue 11
-    elif key == "B":
-        issuer = TestIssuer.generate("PS256", fingerprint=FINGERPRINT, key_size=2048)
-        response = issuer.checkout(
-            min_token_length=0,
-            node_id=NODE_ID,
-            entitlements=[
-                ("Users", "250", "Count"),
-                ("Storage", "500", "Gigabytes"),
-                ("Feature.Reporting", None, "None"),
-            ],
-            ttl=3600,
-            checkout_metadata={"Mac": "0A:1B:2C:3D:4E:5F"},
-        )
+    else:
         title = "B: ~1 KB checkout token, PS256, RSA-2048"
         target = 1.5
-    else:
-        raise ValueError(f"unknown scenario {key!r}")
     token: str = response["SignedToken"]
     signing_input, _, signature_segment = token.rpartition(".")
     public_key = issuer.private_key.public_key()

@@ -29,12 +29,18 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 import tokenverify as tv
 import tokenverify._claims  # the steady state: see below
-from _tokens import Scenario, build_scenario, describe_machine
+from _tokens import Scenario, build_scenario, describe_machine, more_tokens
 
 # A process decodes its first payloads with the stdlib (tokenverify._claims_launch: no
 # msgspec import at launch; benchmarks/launch.py measures that) and moves to msgspec once
 # _claims is imported. Importing it above measures a long-running verifier's steady state.
 HEADLINE = "tokenverify `Verifier.verify(token)`, full policy"
+#: Distinct tokens of the scenario that the two rows of many tokens verify per call.
+MANY = 64
+EACH = f"tokenverify `Verifier.verify_each({MANY} tokens)`, per token"
+ONE_BY_ONE = f"tokenverify `Verifier.verify` on the same {MANY} tokens one by one, per token"
+#: Contenders that verify several tokens per call: their times are divided by as many.
+TOKENS_PER_CALL = {EACH: MANY, ONE_BY_ONE: MANY}
 BASELINE = "bare `cryptography` verify (baseline)"
 
 
@@ -115,7 +121,8 @@ def measure(
 def summarise(samples: dict[str, list[float]], calls: dict[str, int], baseline: str) -> list[Row]:
     base = samples[baseline]
     rows = []
-    for label, times in samples.items():
+    for label, per_call in samples.items():
+        times = [time / TOKENS_PER_CALL.get(label, 1) for time in per_call]
         paired = [t / b for t, b in zip(times, base, strict=True)]
         rows.append(
             Row(
@@ -141,6 +148,7 @@ def contenders_for(scenario: Scenario) -> list[tuple[str, Callable[[], object]]]
         scenario.public_key.verify, scenario.signature, scenario.signing_input, pss, digest
     )
     verifier = tv.Verifier(scenario.registry, scenario.policy)
+    many = more_tokens(scenario, MANY)
     contenders: list[tuple[str, Callable[[], object]]] = [
         (BASELINE, bare),
         (HEADLINE, partial(verifier.verify, scenario.token)),
@@ -156,6 +164,8 @@ def contenders_for(scenario: Scenario) -> list[tuple[str, Callable[[], object]]]
             "tokenverify `Verifier.verify(token)` + read every field",
             partial(_verify_and_read, verifier, scenario.token),
         ),
+        (EACH, partial(verifier.verify_each, many)),
+        (ONE_BY_ONE, partial(_one_by_one, verifier, many)),
         (
             "tokenverify `verify_compact` (signature only)",
             partial(
@@ -180,6 +190,11 @@ def contenders_for(scenario: Scenario) -> list[tuple[str, Callable[[], object]]]
 def _cli_json(scenario: Scenario) -> bytes:
     """The response as ``aws license-manager checkout-license`` saves it: JSON, indent 4."""
     return json.dumps(scenario.response, indent=4).encode("utf-8")
+
+
+def _one_by_one(verifier: tv.Verifier, tokens: list[str]) -> list[tv.VerifiedCheckout]:
+    """What verify_each is compared with: the loop an audit ran before it."""
+    return [verifier.verify(token) for token in tokens]
 
 
 def _verify_and_read(verifier: tv.Verifier, token: str) -> tv.VerifiedCheckout:
@@ -212,6 +227,12 @@ def _check_answers(
     license_arn = scenario.response["LicenseArn"]
     for label, function in contenders:
         answer: Any = function()
+        if isinstance(answer, list):  # several tokens: each must be a checkout like the first
+            if len(answer) != MANY or not all(
+                isinstance(item, tv.VerifiedCheckout) for item in answer
+            ):
+                raise SystemExit(f"{label} did not verify scenario {scenario.key}: {answer[:3]!r}")
+            answer = answer[0]
         if label == BASELINE:
             ok = answer is None  # cryptography raises InvalidSignature otherwise
         elif isinstance(answer, tv.VerifiedCheckout):

@@ -136,8 +136,9 @@ def test_verify_cost_json_describes_the_scenarios_the_issue_asks_for(
             "PASS" if scenario["headline_ratio"] <= scenario["target"] else "MISS"
         )
         rows = scenario["rows"]
-        assert len(rows) == (8 if HAVE_JOSERFC else 7)
+        assert len(rows) == (10 if HAVE_JOSERFC else 9)
         assert any("response JSON bytes" in row["label"] for row in rows)
+        assert any("verify_each(64 tokens)`, per token" in row["label"] for row in rows)
         assert all(row["us_min"] > 0 and row["us_median"] >= row["us_min"] for row in rows)
         assert rows[0]["ratio_min"] == 1.0
     assert report["method"]
