@@ -55,8 +55,8 @@ def loads_object(data: bytes) -> dict[str, Any]:
     # Only once msgspec is loaded anyway (past a launch: see _claims_launch): importing it
     # for this would cost a launch more than it saves.
     if "msgspec" in sys.modules:
-        structure = _structure(data)
-        if 92 not in structure:  # no backslash (an int needle: see _structure)
+        structure = data.translate(None, _NOT_STRUCTURE)
+        if 92 not in structure:  # no backslash (an int needle: a bytes one costs an exception)
             _check_structure_depth(structure)
             unhooked = _without_duplicates(data, structure.count(b":"))
             if unhooked is not None:
@@ -64,31 +64,6 @@ def loads_object(data: bytes) -> dict[str, Any]:
             return _loads_hooked(data)  # says what is wrong (the depth is checked)
     _check_depth(data)
     return _loads_hooked(data)
-
-
-def _structure(data: bytes) -> bytes:
-    """``data.translate(None, _NOT_STRUCTURE)``, without translating the longest string of
-    a saved response (its SignedToken: half of a 4 KB token's response) when it holds none
-    of the characters kept: leaving out bytes the translate would delete changes nothing.
-    Proven equal to the whole translate by ``tests/properties/test_prop_json_unhooked.py``.
-    """
-    name = data.find(b'"SignedToken"')
-    if name >= 0:
-        start = data.find(b'"', name + 13) + 1  # the value's first character, if a string
-        end = data.find(b'"', start)  # the next quote: none in between
-        if start and end - start > 256:
-            span = data[start:end]
-            # int needles: a bytes one is first tried as an int, an exception each time.
-            if not (
-                58 in span  # :
-                or 91 in span  # [
-                or 93 in span  # ]
-                or 123 in span  # {
-                or 125 in span  # }
-                or 92 in span  # backslash
-            ):
-                data = data[:start] + data[end:]  # a copy costs less than translating
-    return data.translate(None, _NOT_STRUCTURE)
 
 
 def _without_duplicates(data: bytes, colons: int) -> dict[str, Any] | None:

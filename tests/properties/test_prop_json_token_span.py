@@ -1,7 +1,7 @@
-"""Property: the strict parse of a saved response decides as the hooked one when it skips
-the SignedToken's text (``_json._structure``) and writes the document back without it
+"""Property: the strict parse of a saved response decides as the hooked one when its
+duplicate proof writes the document back without the SignedToken's text
 (``_json._without_duplicates``), and the depth check on empty strings alone decides as
-the full one.
+the full one (``_json._check_structure_depth``).
 
 Responses are generated with a long SignedToken (a token, or text holding ':', brackets,
 a backslash or a quote), the name "SignedToken" repeated at the top or nested, written
@@ -115,8 +115,6 @@ def test_a_response_parses_alike_with_its_token_left_out(
     if splice:
         at = min(at, len(data))
         data = data[:at] + splice + data[at:]
-    # The structure left is the one the whole translate leaves, byte for byte.
-    assert _json._structure(data) == data.translate(None, _json._NOT_STRUCTURE)
     assert _outcome(_json.loads_object, data) == _outcome(_hooked, data)
 
 
@@ -133,17 +131,22 @@ def test_the_depth_check_decides_alike_on_many_empty_strings(
     assert outcome == _outcome(_json._check_depth, data)
 
 
-def test_the_token_is_left_out_only_when_it_holds_nothing_kept() -> None:
+def test_the_token_is_written_back_only_when_it_holds_no_colon() -> None:
     plain = json.dumps({"a": "1:2", "SignedToken": TOKEN, "b": [{"c": ":"}]}, indent=4).encode()
-    assert _json._structure(plain) == plain.translate(None, _json._NOT_STRUCTURE)
-    assert _json.loads_object(plain)["SignedToken"] == TOKEN
+    colons = plain.count(b":")
+    # The shortcut proves this one (the token left out of the write-back) ...
+    assert _json._without_duplicates(plain, colons) == json.loads(plain)
     for kept in ":[]{}":
         token = TOKEN[:100] + kept + TOKEN[100:]
-        document = json.dumps({"SignedToken": token, "x": 1}).encode()
-        assert _json._structure(document) == document.translate(None, _json._NOT_STRUCTURE)
+        document = json.dumps({"SignedToken": token, "x": "1:2"}).encode()
+        # ... and one whose token holds a ':' (written back whole).
+        assert _json._without_duplicates(document, document.count(b":")) == json.loads(document)
         assert _json.loads_object(document)["SignedToken"] == token
-    twice = f'{{"SignedToken": "{TOKEN}", "SignedToken": "{TOKEN}"}}'.encode()
-    assert _outcome(_json.loads_object, twice) == (
-        "refused",
-        "duplicate member name 'SignedToken'",
-    )
+    # A duplicate SignedToken is refused whichever of the two holds the colon.
+    for first, last in ((TOKEN, TOKEN), ("a:" + TOKEN, TOKEN), (TOKEN, "a:" + TOKEN)):
+        twice = f'{{"SignedToken": "{first}", "SignedToken": "{last}"}}'.encode()
+        assert _json._without_duplicates(twice, twice.count(b":")) is None
+        assert _outcome(_json.loads_object, twice) == (
+            "refused",
+            "duplicate member name 'SignedToken'",
+        )
