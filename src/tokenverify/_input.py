@@ -51,6 +51,17 @@ def read_input(source: object, max_size: int) -> TokenInput:
     if kind is dict:  # a boto3 response: isinstance(..., Mapping) costs an ABC check
         return _from_response(source, max_size)  # type: ignore[arg-type]
     if kind is str:
+        text: str = source  # type: ignore[assignment]
+        # A bare token, found as _from_text would find it without its calls: "ey" first
+        # (no BOM), ASCII, no tab or newline (nothing to sniff), within _document_limit.
+        if text.startswith("ey") and len(text) <= 4 * max_size + 65536:
+            try:
+                data = text.encode("ascii")
+            except UnicodeEncodeError:
+                pass  # _from_text says what it is
+            else:
+                if 9 not in data and 10 not in data:
+                    return _new_input(TokenInput, (data.strip(_WHITESPACE), None))
         return _from_text(source, max_size)  # type: ignore[arg-type]
     if isinstance(source, Mapping):
         return _from_response(source, max_size)

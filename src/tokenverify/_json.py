@@ -56,7 +56,7 @@ def loads_object(data: bytes) -> dict[str, Any]:
     # for this would cost a launch more than it saves.
     if "msgspec" in sys.modules:
         structure = data.translate(None, _NOT_STRUCTURE)
-        if b"\\" not in structure:
+        if 92 not in structure:  # no backslash (an int needle: a bytes one costs an exception)
             _check_structure_depth(structure)
             unhooked = _without_duplicates(data, structure.count(b":"))
             if unhooked is not None:
@@ -84,10 +84,18 @@ def _without_duplicates(data: bytes, colons: int) -> dict[str, Any] | None:
 
     try:
         value = msgspec.json.decode(data)
-        written = msgspec.json.encode(value)
+        if type(value) is not dict:
+            return None
+        token = value.get("SignedToken")
+        if type(token) is str and len(token) > 256 and ":" not in token:
+            # A string without ':' adds none to the count: written without it (the same
+            # members in the same order), the count is the same, for half the work.
+            written = msgspec.json.encode({**value, "SignedToken": ""})
+        else:
+            written = msgspec.json.encode(value)
     except (ValueError, TypeError, OverflowError, RecursionError, msgspec.MsgspecError):
         return None  # the hooked parse says what is wrong
-    if type(value) is not dict or written.count(b":") != colons:
+    if written.count(b":") != colons:
         return None
     return value
 
@@ -119,13 +127,20 @@ def _check_structure_depth(structure: bytes) -> None:
     ``tests/properties/test_prop_json_unhooked.py``."""
     if structure.count(b"[") + structure.count(b"{") <= MAX_DEPTH:
         return
+    structure = structure.translate(None, b":")
+    if structure.count(b'""') * 2 == structure.count(b'"'):
+        # Every quote is in one of the '""' found left to right: the quotes pair up as
+        # strings do (first with second, third with fourth...) and no string holds a
+        # bracket, so every bracket left is outside the strings.
+        _peel(structure.translate(None, b'"'))
+        return
     # '""' is an empty string or the end of one string and the start of the next (nothing
     # but text between them): either way dropping it keeps every bracket inside or
     # outside the strings it was.
     structure = structure.replace(b'""', b"")
     if b'"' in structure:
         structure = b"".join(structure.split(b'"')[::2])
-    _peel(structure.translate(None, b":"))
+    _peel(structure)
 
 
 def _check_depth(data: bytes) -> None:
