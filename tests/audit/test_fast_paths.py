@@ -10,6 +10,11 @@ generated input (hypothesis) and asserts they agree exactly.
 * ``iso_utc`` spells a UTC datetime field by field (the date from a bounded cache)
   instead of through ``isoformat()``: the same text for every instant, microsecond and
   offset, and the general path for anything that is not a plain UTC datetime.
+* ``Summary.add`` parses a record's two instants once (they were parsed again for each
+  lifecycle finding), reaches each tally directly and compares instead of calling
+  ``min``/``max``: the same report, digest and samples as the code it replaced, on
+  generated records (every reason, hostile text, odd instants, repeats, rows out of
+  order).
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import BinaryIO
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokenverify.audit import _record, _sources
+import tokenverify as tv
+from tokenverify.audit import AuditRecord, Summary, _record, _sources, _summary
+from tokenverify.audit._findings import IN_GRACE, kind_of
 from tokenverify.audit._record import iso_utc
 from tokenverify.audit._sources import iter_lines
 
@@ -236,3 +244,208 @@ def test_iso_utc_at_the_ends_of_time_and_when_its_cache_is_full(
             assert len(_record._DAY_PREFIXES) <= 2
     assert iso_utc(datetime.max.replace(tzinfo=UTC)) == "9999-12-31T23:59:59.999999Z"
     assert iso_utc(datetime.min.replace(tzinfo=UTC)) == "0001-01-01T00:00:00Z"
+
+
+# -- Summary.add ------------------------------------------------------------------------
+
+
+class _ReferenceSpans(_summary._Spans):
+    """``_Spans.add`` as it was."""
+
+    def add(self, start: float, end: float) -> None:
+        intervals = self.intervals
+        if intervals:
+            last_start, last_end = intervals[-1]
+            if start <= last_end and end >= last_start:
+                intervals[-1] = (min(start, last_start), max(end, last_end))
+                return
+        intervals.append((start, end))
+        if len(intervals) > 2 * _summary._SPANS_PER_ROW:
+            self.compact()
+
+
+class _ReferencePair(_summary._Pair):
+    """``_Pair`` as it was."""
+
+    def __init__(self, issued: float, expires: float) -> None:
+        super().__init__(issued, expires)
+        self.spans = _ReferenceSpans()
+        self.rejected_spans = _ReferenceSpans()
+
+    def add(self, issued: float, expires: float, ok: bool) -> None:
+        self.first_issued = min(self.first_issued, issued)
+        self.last_expiration = max(self.last_expiration, expires)
+        if ok:
+            self.ok += 1
+            self.spans.add(issued, expires)
+        else:
+            self.rejected += 1
+            self.rejected_spans.add(issued, expires)
+
+
+def _reference_epoch(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+class _ReferenceSummary(Summary):
+    """``Summary.add`` and its finding helpers as they were."""
+
+    def add(self, record: AuditRecord) -> None:
+        self.total += 1
+        self._results.update(_record.jsonl_line(record))
+        ok = record.ok
+        if ok:
+            self.ok += 1
+            self.by_reason["ok"] += 1
+        else:
+            self.rejected += 1
+            reason = record.reason.value if record.reason is not None else "unknown"
+            self.by_reason[reason] += 1
+            if len(self.rejected_sample) < _summary._REJECTED_KEPT:
+                self.rejected_sample.append(record)
+            self._reference_finding(reason, record)
+        fingerprint, license_arn = record.key_fingerprint, record.license_arn
+        if fingerprint is None or license_arn is None:
+            return
+        column = 0 if ok else 1
+        node_id = record.node_id
+        for table, key in (
+            (self._by_key, fingerprint),
+            (self._by_license, license_arn),
+            (self._by_node, node_id or ""),
+        ):
+            tally = table.get(key)
+            if tally is None:
+                tally = table[key] = [0, 0]
+            tally[column] += 1
+        issued = _reference_epoch(record.issued_at)
+        expires = _reference_epoch(record.expiration)
+        if issued is not None and expires is not None:
+            pair = self._pairs.get((license_arn, node_id))
+            if pair is None:
+                pair = self._pairs[(license_arn, node_id)] = _ReferencePair(issued, expires)
+            pair.add(issued, expires, ok)
+            if ok and self.reference <= expires <= self._window_end:
+                self._add_expiring(record, expires)
+            if ok and self.checked_at != "issued" and expires < self.checked_at:
+                self._reference_finding(IN_GRACE, record)
+        token = record.license_consumption_token
+        first_copy = token is None or self._add_consumption(token, record.source)
+        if first_copy and issued is not None and expires is not None:
+            self._add_usage(record, license_arn, issued, expires)
+
+    def _reference_finding(self, reason: str, record: AuditRecord) -> None:
+        kind = self._kinds[kind_of(reason)]
+        kind.tokens += 1
+        kind.by_reason[reason] += 1
+        if record.license_arn is not None:
+            kind.licenses.add(record.license_arn)
+            kind.nodes.add(record.node_id or "")
+        if kind is not self._kinds["lifecycle"]:
+            if len(kind.findings) < _summary._FINDINGS_KEPT:
+                kind.findings.append(record)
+            return
+        group = self._groups.get((reason, record.license_arn or ""))
+        if group is None:
+            group = self._groups[(reason, record.license_arn or "")] = _summary._Group()
+        group.tokens += 1
+        if len(group.nodes) < _summary._GROUP_NODES_SHOWN:
+            group.nodes.add(record.node_id or "")
+        expires = _reference_epoch(record.expiration)
+        issued = _reference_epoch(record.issued_at)
+        if expires is None or issued is None:
+            return
+        if self.checked_at == "issued":
+            distance = expires - issued if reason == "not_yet_valid" else issued - expires
+        elif reason == "not_yet_valid":
+            distance = issued - self.checked_at
+        else:
+            distance = self.checked_at - expires
+        group.nearest = min(group.nearest, distance)
+        group.farthest = max(group.farthest, distance)
+
+
+_T0 = 1_800_000_000
+_INSTANT_TEXT = st.one_of(
+    st.none(),
+    # the audit's own spelling, whole seconds and with microseconds
+    st.integers(_T0 - 40 * 86400, _T0 + 40 * 86400).map(
+        lambda s: iso_utc(datetime.fromtimestamp(s, UTC))
+    ),
+    st.integers(_T0 - 86400, _T0 + 86400).map(
+        lambda s: iso_utc(datetime.fromtimestamp(s + 0.25, UTC))
+    ),
+    # what a resumed file may hold: other offsets, a bare date, nonsense, an hour 24
+    st.sampled_from(
+        ["2027-01-15T08:00:00+05:30", "2027-01-15", "not a time", "", "2027-01-15T24:00:00Z",
+         "2027-02-30T00:00:00Z", "2027-01-15T08:00:60Z", "\u0662\u0660\u0662\u0667-01-15T08:00:00Z"]
+    ),
+)  # fmt: skip
+_TEXTS = st.text(
+    st.characters(codec="utf-8") | st.sampled_from("\x00\x1b\u202e\u2028\ufeff:"), max_size=8
+)
+_FEW = st.sampled_from(["arn:a", "arn:b", "arn:\u202e"])
+_SUMMARY_RECORDS = st.builds(
+    AuditRecord,
+    source=st.sampled_from(["s.jsonl:1", "s.jsonl:2", "t:0", "odd:007", "x.json"]) | _TEXTS,
+    ok=st.booleans(),
+    reason=st.none() | st.sampled_from(list(tv.Reason)),
+    license_arn=st.none() | _FEW,
+    node_id=st.none() | st.sampled_from(["", "node-1", "node-\u2066"]) | _TEXTS,
+    key_fingerprint=st.none() | st.sampled_from(["fp-1", "fp-2"]),
+    expiration=_INSTANT_TEXT,
+    issued_at=_INSTANT_TEXT,
+    license_consumption_token=st.none() | st.sampled_from(["c1", "c2", "c3"]) | _TEXTS,
+    message=_TEXTS,
+    entitlements=st.none()
+    | st.lists(st.tuples(st.sampled_from(["Users", "Storage"]), st.none() | _TEXTS,
+                         st.sampled_from(["Count", "None"])), max_size=3).map(tuple),
+)  # fmt: skip
+
+
+@st.composite
+def _genuine_records(draw: st.DrawFn) -> AuditRecord:
+    """Signed records whose instants parse: what fills timelines, spans and groups."""
+    issued = _T0 + 3600 * draw(st.integers(-48, 48))
+    expires = issued + draw(st.sampled_from([-3600, 0, 1800, 3600, 86400, 3 * 86400]))
+    ok = draw(st.booleans())
+    reason = None if ok else draw(st.sampled_from(list(tv.Reason)))
+    return msgspec.structs.replace(
+        draw(_SUMMARY_RECORDS),
+        ok=ok,
+        reason=reason,
+        license_arn=draw(_FEW),
+        node_id=draw(st.sampled_from([None, "node-1"])),
+        key_fingerprint="fp-1",
+        issued_at=iso_utc(datetime.fromtimestamp(issued, UTC)),
+        expiration=iso_utc(datetime.fromtimestamp(expires, UTC)),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    records=st.lists(_genuine_records() | _SUMMARY_RECORDS, max_size=40),
+    checked_at=st.sampled_from(["issued", float(_T0), float(_T0 + 86400)]),
+    spans_per_row=st.sampled_from([1, 2, _summary._SPANS_PER_ROW]),
+)
+def test_summary_add_reports_what_it_reported(
+    records: list[AuditRecord], checked_at: float | str, spans_per_row: int
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_summary, "_SPANS_PER_ROW", spans_per_row)  # merging, compacting
+        ours = Summary(checked_at, reference=float(_T0))  # type: ignore[arg-type]
+        theirs = _ReferenceSummary(checked_at, reference=float(_T0))  # type: ignore[arg-type]
+        for record in records:
+            ours.add(record)
+            theirs.add(record)
+        assert ours.results_sha256 == theirs.results_sha256
+        assert ours.rejected_sample == theirs.rejected_sample
+        assert ours.report().model_dump() == theirs.report().model_dump()
+        for pair, reference in zip(ours._pairs.values(), theirs._pairs.values(), strict=True):
+            assert pair.spans.intervals == reference.spans.intervals
+            assert pair.rejected_spans.intervals == reference.rejected_spans.intervals
