@@ -104,8 +104,43 @@ def inconsistency(record: AuditRecord) -> str | None:
     return None
 
 
+_TWO_DIGITS = tuple(f"{number:02d}" for number in range(100))
+# "YYYY-MM-DDT" by proleptic ordinal: a store's instants fall on a few days, and spelling
+# the date is half the cost. Bounded: emptied when full (a store of every day there is).
+_DAY_PREFIXES: dict[int, str] = {}
+_DAY_PREFIXES_KEPT = 4096
+
+
 def iso_utc(moment: datetime) -> str:
-    """``2026-01-01T01:00:00Z`` (with microseconds when there are any)."""
+    """``2026-01-01T01:00:00Z`` (with microseconds when there are any).
+
+    Spelled field by field, exactly as ``isoformat()`` spells a UTC instant (less its
+    ``+00:00``): isoformat formats through sprintf, ~11,000 instructions against
+    ~4,000, twice per record. ``tests/audit/test_fast_paths.py`` holds the two equal.
+    """
+    if type(moment) is not datetime or moment.tzinfo is not UTC:
+        return _isoformat_utc(moment)
+    prefix = _DAY_PREFIXES.get(moment.toordinal())
+    if prefix is None:
+        prefix = _day_prefix(moment)
+    two = _TWO_DIGITS
+    micro = moment.microsecond
+    if micro:
+        return f"{prefix}{two[moment.hour]}:{two[moment.minute]}:{two[moment.second]}.{micro:06d}Z"
+    return f"{prefix}{two[moment.hour]}:{two[moment.minute]}:{two[moment.second]}Z"
+
+
+def _day_prefix(moment: datetime) -> str:
+    if len(_DAY_PREFIXES) >= _DAY_PREFIXES_KEPT:
+        _DAY_PREFIXES.clear()
+    two = _TWO_DIGITS
+    prefix = _DAY_PREFIXES[moment.toordinal()] = (
+        f"{moment.year:04d}-{two[moment.month]}-{two[moment.day]}T"
+    )
+    return prefix
+
+
+def _isoformat_utc(moment: datetime) -> str:
     if moment.tzinfo is not UTC:  # the verifier's instants are UTC already
         moment = moment.astimezone(UTC)
     return moment.isoformat()[:-6] + "Z"

@@ -84,6 +84,7 @@ SOURCE_SYNTAX = (
 #: File names read as JSON Lines whatever their first line looks like.
 LINE_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 _BLOCK = 1 << 20
+_NO_STOP = float("inf")  # a stop offset no line reaches
 _COMPACT_TOKEN = re.compile(rb"[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*")
 _IDENTIFIER_LIMIT = 128
 _DECODE_JSON = msgspec.json.Decoder().decode
@@ -370,6 +371,7 @@ def iter_lines(
     """
     number = first_number
     line_start = start_offset  # absolute offset of the first byte of the current line
+    stop = _NO_STOP if stop_offset is None else stop_offset
     # The current line's start, held up to limit + 1 bytes (its rest is only counted).
     pending = b""
     pending_length = 0  # its true length so far
@@ -381,29 +383,38 @@ def iter_lines(
             block = read(_BLOCK)
             if not block:
                 break
-        # split() and a tight loop: the parent process reads every line of a store, and
-        # a find() per line in Python cost it 5 µs a token (measured).
-        *complete, rest = block.split(b"\n")
-        for piece in complete:
+        # find() per line, not split(): find looks for the newline with memchr, where
+        # split compares byte by byte (5 instructions a byte, 21,000 for a 4 KB token,
+        # counted under callgrind); a find() per line costs a few hundred. The parent
+        # process reads every line of a store, so this is on the audit's serial path.
+        find = block.find
+        start = 0
+        end = find(b"\n")
+        while end >= 0:
             if pending_length:
-                length = pending_length + len(piece)
-                line = (pending + piece)[:cap] if len(pending) < cap else pending
+                length = pending_length + end - start
+                if len(pending) < cap:
+                    line = pending + block[start : min(end, start + cap - len(pending))]
+                else:
+                    line = pending
                 pending, pending_length = b"", 0
             else:
-                length = len(piece)
-                line = piece if length <= cap else piece[:cap]
-            if stop_offset is not None and line_start >= stop_offset:
+                length = end - start
+                line = block[start:end] if length <= cap else block[start : start + cap]
+            if line_start >= stop:
                 return
             line_start += length + 1
             if line and not line.isspace():
                 yield number, line
             number += 1
-        if rest:
+            start = end + 1
+            end = find(b"\n", start)
+        if start < len(block):
             if len(pending) < cap:
-                pending = (pending + rest)[:cap]
-            pending_length += len(rest)
+                pending += block[start : start + cap - len(pending)]
+            pending_length += len(block) - start
         block = b""
-    if stop_offset is not None and line_start >= stop_offset:
+    if line_start >= stop:
         return
     if pending and not pending.isspace():
         if unterminated is None:
