@@ -37,7 +37,7 @@ from .._registry import KeyRegistry
 from .._times import from_epoch
 from .._token import DEFAULT_MAX_TOKEN_SIZE
 from .._verifier import Verifier
-from ._record import AuditRecord, check_one, iso_utc
+from ._record import AuditRecord, check_many, check_one, iso_utc
 from ._signals import sigint_held
 from ._sources import FaultHandler, Item, Source, SourceProblem, iter_items, parse_sources
 
@@ -54,6 +54,8 @@ At = Literal["now", "issued"] | datetime | float
 DEFAULT_CHUNK_SIZE = 128
 #: Below this many tokens a process pool costs more to start than it saves.
 MIN_PARALLEL_ITEMS = 1024
+#: Items one process verifies together (Verifier.verify_each) when it audits alone.
+_LOCAL_CHUNK = 32
 
 
 class WorkerCrashed(RuntimeError):
@@ -180,7 +182,9 @@ class Auditor:
     def check(self, source: str, payload: object) -> AuditRecord:
         """Audit one token in this process: a saved response (bytes, str or dict) or a
         compact token, under the id ``source``."""
-        return _check_item(self._local_verifier(), (source, payload), self._trust.at)
+        if type(payload) is SourceProblem:
+            return _problem_record(source, payload)
+        return check_one(self._local_verifier(), source, payload, self._trust.at)
 
     def run(
         self,
@@ -246,8 +250,10 @@ class Auditor:
                 )
                 return
             stream = iter(first)
-        for item in stream:
-            yield _check_item(verifier, item, at)
+        # A few items at a time, verified together (Verifier.verify_each): records still
+        # come out in source order, each as soon as its few are done.
+        for chunk in _chunked(stream, _LOCAL_CHUNK):
+            yield from _check_chunk(verifier, chunk, at)
 
     def _local_verifier(self) -> Verifier:
         if self._verifier is None:
@@ -323,18 +329,27 @@ def verifier_for(trust: _Trust) -> Verifier:
 
 
 def check_items(trust: _Trust, items: Iterable[Item]) -> list[AuditRecord]:
-    """Audit ``items`` with the (cached) verifier of ``trust``: a Dask partition's task."""
-    verifier = verifier_for(trust)
-    return [_check_item(verifier, item, trust.at) for item in items]
+    """Audit ``items`` with the (cached) verifier of ``trust``: a Dask partition's task,
+    a pool worker's chunk."""
+    return _check_chunk(verifier_for(trust), list(items), trust.at)
 
 
-def _check_item(verifier: Verifier, item: tuple[str, Any], at: float | str) -> AuditRecord:
-    source, payload = item
-    if type(payload) is SourceProblem:
-        return AuditRecord(
-            source, False, payload.reason, None, None, None, None, None, None, payload.message
-        )
-    return check_one(verifier, source, payload, at)  # type: ignore[arg-type]
+def _check_chunk(
+    verifier: Verifier, items: list[tuple[str, Any]], at: float | str
+) -> list[AuditRecord]:
+    """The records of ``items``, in order; the tokens among them verified together."""
+    tokens = [item for item in items if type(item[1]) is not SourceProblem]
+    verified = iter(check_many(verifier, tokens, at))  # type: ignore[arg-type]
+    return [
+        next(verified) if type(payload) is not SourceProblem else _problem_record(source, payload)
+        for source, payload in items
+    ]
+
+
+def _problem_record(source: str, problem: SourceProblem) -> AuditRecord:
+    return AuditRecord(
+        source, False, problem.reason, None, None, None, None, None, None, problem.message
+    )
 
 
 def _worker_main(connection: Connection, trust: _Trust) -> None:
