@@ -54,7 +54,7 @@ def read_input(source: object, max_size: int) -> TokenInput:
         text: str = source  # type: ignore[assignment]
         # A bare token, found as _from_text would find it without its calls: "ey" first
         # (no BOM), ASCII, no tab or newline (nothing to sniff), within _document_limit.
-        if text.startswith("ey") and len(text) <= 4 * max_size + 65536:
+        if text.startswith("ey") and len(text) <= _document_limit(max_size):
             try:
                 data = text.encode("ascii")
             except UnicodeEncodeError:
