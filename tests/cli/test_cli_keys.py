@@ -490,7 +490,8 @@ def test_show_by_thumbprint_fingerprint_or_key_id(
 ) -> None:
     key = tv.KeyRegistry.load(keys_file).keys(FINGERPRINT)[0]
     for selector in (key.thumbprint, FINGERPRINT):
-        shown = call_cli("keys", "show", selector, "--keys", keys_file)
+        # After '--', as the help says: a thumbprint may start with '-' (one in 64 does).
+        shown = call_cli("keys", "show", "--keys", keys_file, "--", selector)
         assert shown.code == 0
         assert issuer.public_pem().strip() in shown.out
         assert f"  thumbprint  {key.thumbprint}" in shown.out
@@ -591,3 +592,26 @@ def test_swapped_key_and_keys_file_are_caught(
     added = call_cli("keys", "add", keys_file, "--keys", keys_file, "--fingerprint", FINGERPRINT)
     assert_one_line_error(added)
     assert "is a tokenverify keys file, not a public key" in added.err
+
+
+def test_a_thumbprint_that_starts_with_a_dash_is_shown_after_two_dashes(
+    call_cli: RunCli, tmp_path: Path
+) -> None:
+    # One key in 64 has such a thumbprint: make EC keys until one does (cheap, ~64 tries).
+    for _ in range(10_000):
+        public = ec.generate_private_key(ec.SECP256R1()).public_key()
+        if thumbprint(public).startswith("-"):
+            break
+    else:
+        pytest.fail("no thumbprint starting with '-' in 10,000 keys")
+    registry = tv.KeyRegistry()
+    key = registry.add(FINGERPRINT, public)[0]
+    keys = tmp_path / "keys.json"
+    registry.save(keys)
+    shown = call_cli("keys", "show", "--keys", keys, "--", key.thumbprint)
+    assert shown.code == 0
+    assert f"  thumbprint  {key.thumbprint}" in shown.out
+    # Without '--' argparse takes it for an option: a one-line usage error, exit 2.
+    mistaken = call_cli("keys", "show", key.thumbprint, "--keys", keys)
+    assert mistaken.code == 2
+    assert_one_line_error(mistaken)

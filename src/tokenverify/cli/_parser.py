@@ -107,7 +107,7 @@ examples:
   aws kms get-public-key --key-id ARN --output json | tokenverify keys add - --keys keys.json \\
       --fingerprint 'aws:111122223333:My Company:issuer-fingerprint'
   tokenverify keys list --keys keys.json
-  tokenverify keys show THUMBPRINT --keys keys.json
+  tokenverify keys show --keys keys.json -- THUMBPRINT
   tokenverify keys remove --keys keys.json --fingerprint F --thumbprint=THUMBPRINT
   tokenverify keys schema > keys.schema.json
   tokenverify keys export --keys keys.json --python trust_anchors.py"""
@@ -335,7 +335,11 @@ def _add_keys_commands(commands: argparse._SubParsersAction[Parser]) -> None:
     show = command(
         actions, "show", "show keys by thumbprint, fingerprint or key id, with PEM", _KEYS_EPILOG
     )
-    show.add_argument("selector", metavar="THUMBPRINT|FINGERPRINT|KEY_ID")
+    show.add_argument(
+        "selector",
+        metavar="THUMBPRINT|FINGERPRINT|KEY_ID",
+        help="which keys; one that starts with '-' (a thumbprint in 64 does) goes after '--'",
+    )
     show.add_argument("--keys", required=True, metavar="KEYS", help="keys file")
     show.set_defaults(handler=lazy("_keys", "show_keys"))
 
