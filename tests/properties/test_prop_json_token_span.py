@@ -18,6 +18,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
+from strict_json_reference import hooked_loads, outcome
 from tokenverify import _json
 
 TOKEN = "eyJhbGciOiJQUzM4NCJ9." + "QUJD" * 120 + ".c2ln"
@@ -71,18 +72,6 @@ def _response(
     return "{" + ", ".join(written) + "}"
 
 
-def _hooked(data: bytes) -> object:
-    _json._check_depth(data)
-    return _json._loads_hooked(data)
-
-
-def _outcome(parse: object, data: bytes) -> object:
-    try:
-        return ("value", repr(parse(data)))  # type: ignore[operator]
-    except ValueError as exc:
-        return ("refused", str(exc))
-
-
 members = st.lists(st.tuples(names, values), max_size=4)
 
 
@@ -115,7 +104,7 @@ def test_a_response_parses_alike_with_its_token_left_out(
     if splice:
         at = min(at, len(data))
         data = data[:at] + splice + data[at:]
-    assert _outcome(_json.loads_object, data) == _outcome(_hooked, data)
+    assert outcome(_json.loads_object, data) == outcome(hooked_loads, data)
 
 
 @given(
@@ -127,8 +116,8 @@ def test_the_depth_check_decides_alike_on_many_empty_strings(
     # Enough containers for the check to look at the strings, most of them empty.
     data = ("[" * nest + '{"":"",' * empties + text + "}" * empties + "]" * nest).encode()
     structure = data.translate(None, _json._NOT_STRUCTURE)
-    outcome = _outcome(_json._check_structure_depth, structure)
-    assert outcome == _outcome(_json._check_depth, data)
+    decided = outcome(_json._check_structure_depth, structure)
+    assert decided == outcome(_json._check_depth, data)
 
 
 def test_the_token_is_written_back_only_when_it_holds_no_colon() -> None:
@@ -146,7 +135,7 @@ def test_the_token_is_written_back_only_when_it_holds_no_colon() -> None:
     for first, last in ((TOKEN, TOKEN), ("a:" + TOKEN, TOKEN), (TOKEN, "a:" + TOKEN)):
         twice = f'{{"SignedToken": "{first}", "SignedToken": "{last}"}}'.encode()
         assert _json._without_duplicates(twice, twice.count(b":")) is None
-        assert _outcome(_json.loads_object, twice) == (
+        assert outcome(_json.loads_object, twice) == (
             "refused",
             "duplicate member name 'SignedToken'",
         )

@@ -20,6 +20,7 @@ import sys
 from hypothesis import given
 from hypothesis import strategies as st
 
+from strict_json_reference import hooked_loads, outcome
 from tokenverify import _json
 
 names = st.sampled_from(["a", "b", "a:b", ":", "Name", "é", "", " ", "[", "{}", '"'])
@@ -83,19 +84,6 @@ values = st.recursive(
 bad_bytes = st.sampled_from([b"", b"", b"", b"\xff", b"\xed\xa0\x80", b"\xc0\x80", b"\x00", b"\t"])
 
 
-def _hooked(data: bytes) -> object:
-    """``loads_object`` as it was: the depth check, then the parse with the hook."""
-    _json._check_depth(data)
-    return _json._loads_hooked(data)
-
-
-def _outcome(parse: object, data: bytes) -> object:
-    try:
-        return ("value", repr(parse(data)))  # type: ignore[operator]
-    except ValueError as exc:
-        return ("refused", str(exc))
-
-
 @given(values, st.integers(0, 3), bad_bytes, st.integers(0, 400), st.sampled_from([0, 4]))
 def test_unhooked_parse_decides_as_the_hooked_one(
     value: object, cut: int, splice: bytes, at: int, indent: int
@@ -110,15 +98,15 @@ def test_unhooked_parse_decides_as_the_hooked_one(
     if splice:
         at = min(at, len(text))
         text = text[:at] + splice + text[at:]
-    expected = _outcome(_hooked, text)
+    expected = outcome(hooked_loads, text)
     # The shortcut runs only once msgspec is loaded (never at launch): it is, here.
     assert "msgspec" in sys.modules
-    assert _outcome(_json.loads_object, text) == expected
+    assert outcome(_json.loads_object, text) == expected
 
 
 def test_a_duplicate_name_is_still_refused_without_escapes() -> None:
     document = b'{"Users": {"Name": "a", "Name": "b"}, "x": "1:2"}'
-    assert _outcome(_json.loads_object, document) == ("refused", "duplicate member name 'Name'")
+    assert outcome(_json.loads_object, document) == ("refused", "duplicate member name 'Name'")
     assert _json._without_duplicates(document, document.count(b":")) is None
     # The AWS CLI's shape takes the shortcut.
     plain = b'{"a": "t:1", "b": [{"c": 1}]}'
